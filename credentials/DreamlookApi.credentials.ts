@@ -1,0 +1,64 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+export class DreamlookApi implements ICredentialType {
+	name = 'dreamlookApi';
+
+	displayName = 'Dreamlook API';
+
+	icon: Icon = { light: 'file:dreamlook.svg', dark: 'file:dreamlook.dark.svg' };
+
+	documentationUrl = 'https://dreamlook.ai/dashboard/api';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			required: true,
+			default: '',
+			placeholder: 'dl-0123456789abcdef0123456789abcdef',
+			description: 'Your key from the dreamlook.ai dashboard (API page). It starts with "dl-".',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.dreamlook.ai',
+			description:
+				'Change only to go through a proxy or to test against a local fake Dreamlook API',
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	// A dry-run create is free (the API answers with a TEST_ id and starts nothing) but it
+	// still needs a valid key, so it proves the key without spending tokens.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			url: '/image_gen',
+			method: 'POST',
+			body: {
+				prompt: 'n8n credential test',
+				num_samples: 1,
+				width: 512,
+				height: 512,
+				dry_run: true,
+			},
+		},
+	};
+}
