@@ -1,0 +1,288 @@
+/**
+ * Dreamlook's API in one file: paths, job types, states, limits and response schemas.
+ * What is guessed (see docs/decisions.md) lives here only, so a correction touches this file.
+ * Schemas use only zod API common to zod 3.25 and 4, and pass unknown fields through.
+ */
+import { z } from 'zod';
+
+export const DEFAULT_BASE_URL = 'https://api.dreamlook.ai';
+
+/** The three kinds of job. `pathSegment` is what GET /jobs/{segment}/{id} expects. */
+export const JOB_TYPES = {
+	imageGen: {
+		label: 'Image Generation',
+		pathSegment: 'image-gen',
+		// The docs spell it once with an underscore: tried once when the hyphen gives 404.
+		alternatePathSegment: 'image_gen',
+		createPath: '/image_gen',
+		idPrefix: 'ig_',
+	},
+	dreambooth: {
+		label: 'Training (DreamBooth)',
+		pathSegment: 'dreambooth',
+		alternatePathSegment: undefined,
+		createPath: '/dreambooth',
+		idPrefix: 'db_',
+	},
+	dreamboothImageGen: {
+		label: 'Train and Generate',
+		pathSegment: 'dreambooth_image_gen',
+		alternatePathSegment: undefined,
+		createPath: '/dreambooth_image_gen',
+		idPrefix: 'dbig_',
+	},
+} as const;
+
+export type JobTypeKey = keyof typeof JOB_TYPES;
+export const JOB_TYPE_KEYS = Object.keys(JOB_TYPES) as JobTypeKey[];
+
+export function jobPath(type: JobTypeKey, jobId: string, alternate = false): string {
+	const spec = JOB_TYPES[type];
+	const segment = alternate && spec.alternatePathSegment ? spec.alternatePathSegment : spec.pathSegment;
+	return `/jobs/${segment}/${encodeURIComponent(jobId)}`;
+}
+
+/** Which job type an id belongs to, from its prefix; undefined when the prefix is unknown. */
+export function jobTypeOfId(jobId: string): JobTypeKey | undefined {
+	// Longest prefix first: "dbig_" also starts with "db".
+	const byPrefixLength = [...JOB_TYPE_KEYS].sort(
+		(a, b) => JOB_TYPES[b].idPrefix.length - JOB_TYPES[a].idPrefix.length,
+	);
+	return byPrefixLength.find((key) => jobId.startsWith(JOB_TYPES[key].idPrefix));
+}
+
+/** Which job type a job object's own `job_type` names (it uses the path spelling). */
+export function jobTypeOfApiName(apiName: string | undefined): JobTypeKey | undefined {
+	if (!apiName) return undefined;
+	return JOB_TYPE_KEYS.find(
+		(key) => JOB_TYPES[key].pathSegment === apiName || JOB_TYPES[key].alternatePathSegment === apiName,
+	);
+}
+
+/** Dry-run ids look like TEST_xxxxxxxx and are never stored or listed. */
+export const DRY_RUN_ID_PREFIX = 'TEST_';
+export const JOB_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
+
+export const LIST_PATH = '/jobs';
+export const LIST_PAGE_SIZE_MAX = 100;
+/** Guessed query of the list endpoint (limit/offset paging, filters, order). */
+export function listQuery(options: {
+	jobType?: JobTypeKey;
+	state?: string;
+	limit: number;
+	offset: number;
+	newestUpdatedFirst?: boolean;
+}): Record<string, string | number> {
+	const qs: Record<string, string | number> = { limit: options.limit, offset: options.offset };
+	if (options.jobType) qs.job_type = JOB_TYPES[options.jobType].pathSegment;
+	if (options.state) qs.state = options.state;
+	if (options.newestUpdatedFirst) {
+		qs.order_by = 'state_updated';
+		qs.order = 'desc';
+	}
+	return qs;
+}
+
+export const KNOWN_STATES = ['queued', 'running', 'success', 'failure'] as const;
+export type KnownState = (typeof KNOWN_STATES)[number];
+export const TERMINAL_STATES: readonly string[] = ['success', 'failure'];
+
+export function isTerminalState(state: string): boolean {
+	return TERMINAL_STATES.includes(state);
+}
+
+/** Input limits checked before any paid request. Ranges beyond what was seen are guesses. */
+export const LIMITS = {
+	dimensionMin: 256,
+	dimensionMax: 2048,
+	dimensionMultiple: 8,
+	samplesMin: 1,
+	samplesMax: 16,
+	stepsMin: 1,
+	stepsMax: 150,
+	guidanceMin: 0,
+	guidanceMax: 30,
+	trainingStepsMin: 1,
+	trainingStepsMax: 10000,
+	trainingImagesMax: 100,
+} as const;
+
+export const MODEL_TYPES = {
+	sd15: { value: 'sd-v1', label: 'Stable Diffusion 1.5', defaultBaseModel: 'stable-diffusion-v1-5', defaultScheduler: 'dpm++' },
+	sdxl: { value: 'sdxl-v1', label: 'Stable Diffusion XL', defaultBaseModel: 'stable-diffusion-xl-v1-0', defaultScheduler: 'dpmpp-2m-karras' },
+} as const;
+
+export const BASE_MODELS = [
+	{ value: 'stable-diffusion-v1-5', label: 'Stable Diffusion 1.5', modelType: 'sd-v1' },
+	{ value: 'realistic-vision-v5-1', label: 'Realistic Vision 5.1', modelType: 'sd-v1' },
+	{ value: 'cyberrealistic-v3-1', label: 'CyberRealistic 3.1', modelType: 'sd-v1' },
+	{ value: 'stable-diffusion-xl-v1-0', label: 'Stable Diffusion XL 1.0', modelType: 'sdxl-v1' },
+	{ value: 'realism-engine-sdxl-v3-0', label: 'Realism Engine SDXL 3.0', modelType: 'sdxl-v1' },
+] as const;
+
+export const SCHEDULERS = ['dpm++', 'dpmpp-2m-karras', 'euler', 'euler-a', 'ddim'] as const;
+
+// ---------------------------------------------------------------------------------------
+// Request bodies (what the node sends). Field names are the API's.
+
+export interface ImageGenRequest {
+	prompt: string;
+	negative_prompt?: string;
+	num_samples: number;
+	width: number;
+	height: number;
+	num_inference_steps?: number;
+	guidance_scale?: number;
+	scheduler_type?: string;
+	seed?: number;
+	enable_hrf?: boolean;
+	denoising_strength?: number;
+	model_type?: string;
+	base_model?: string;
+	checkpoint_id?: string;
+	output_format?: string;
+	callback?: string;
+	dry_run?: boolean;
+}
+
+export interface DreamboothRequest {
+	image_urls: string[];
+	instance_prompt: string;
+	steps?: number;
+	learning_rate?: number;
+	learning_rate_te1?: number;
+	learning_rate_te2?: number;
+	base_model?: string;
+	model_type?: string;
+	saved_model_format?: string;
+	saved_model_weights_format?: string;
+	crop_method?: string;
+	extract_lora?: string;
+	enable_offset_noise?: boolean;
+	/** Field name guessed: file name (last URL path segment) -> caption(s). */
+	image_captions?: Record<string, string | string[]>;
+	callback?: string;
+	dry_run?: boolean;
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses. Everything optional that the docs do not promise; unknown fields pass through.
+
+const optionalString = z.string().nullable().optional();
+const optionalNumber = z.number().nullable().optional();
+
+export const createResponseSchema = z.object({ job_id: z.string().min(1) }).passthrough();
+
+export const generatedImageSchema = z
+	.object({
+		generated_image_id: optionalString,
+		url: z.string(),
+		seed: optionalNumber,
+		generation_idx: optionalNumber,
+	})
+	.passthrough();
+
+export const imageGenResultSchema = z
+	.object({
+		checkpoint_id: optionalString,
+		config_idx: optionalNumber,
+		generated_images: z.array(generatedImageSchema).nullable().optional(),
+	})
+	.passthrough();
+
+export const checkpointSchema = z
+	.object({
+		checkpoint_id: z.string(),
+		url: optionalString,
+		is_extracted_lora: z.boolean().nullable().optional(),
+	})
+	.passthrough();
+
+export const jobSchema = z
+	.object({
+		job_id: z.string().min(1),
+		job_type: optionalString,
+		// Unknown states are kept as they are and treated as "not finished".
+		state: z.string(),
+		state_updated: optionalString,
+		state_queued_start: optionalString,
+		state_queued_end: optionalString,
+		state_running_start: optionalString,
+		state_running_end: optionalString,
+		queued_duration: optionalNumber,
+		running_duration: optionalNumber,
+		percentage_done: optionalNumber,
+		failure_reason: z.unknown().optional(),
+		image_gen_results: z.array(imageGenResultSchema).nullable().optional(),
+		dreambooth_result: z
+			.object({ checkpoints: z.array(checkpointSchema).nullable().optional() })
+			.passthrough()
+			.nullable()
+			.optional(),
+	})
+	.passthrough();
+
+export type DreamlookJob = z.infer<typeof jobSchema>;
+export type GeneratedImage = z.infer<typeof generatedImageSchema>;
+
+/** The list body is either a bare array or an object holding the array under one of these keys. */
+const LIST_ARRAY_KEYS = ['jobs', 'results', 'items', 'data'] as const;
+
+export const listResponseSchema = z.union([
+	z.array(z.unknown()),
+	z.object({ total: optionalNumber }).passthrough(),
+]);
+
+export interface JobListPage {
+	jobs: unknown[];
+	total?: number;
+}
+
+/** Normalises a list body; undefined when no job array can be found in it. */
+export function readListPage(body: unknown): JobListPage | undefined {
+	const parsed = listResponseSchema.safeParse(body);
+	if (!parsed.success) return undefined;
+	if (Array.isArray(parsed.data)) return { jobs: parsed.data };
+	const record = parsed.data as Record<string, unknown>;
+	const key = LIST_ARRAY_KEYS.find((candidate) => Array.isArray(record[candidate]));
+	if (!key) return undefined;
+	const total = typeof record.total === 'number' ? record.total : undefined;
+	return { jobs: record[key] as unknown[], total };
+}
+
+/** FastAPI error body: detail is a string or a list of {loc, msg, type}. */
+export const errorBodySchema = z
+	.object({
+		detail: z
+			.union([
+				z.string(),
+				z.array(
+					z
+						.object({
+							loc: z.array(z.union([z.string(), z.number()])).optional(),
+							msg: z.string().optional(),
+							type: z.string().optional(),
+						})
+						.passthrough(),
+				),
+				z.record(z.string(), z.unknown()),
+			])
+			.optional(),
+	})
+	.passthrough();
+
+/**
+ * API timestamps carry microseconds and no time zone (UTC assumed). Returns microseconds since
+ * the epoch so that equal and near-equal timestamps compare exactly; NaN when unreadable.
+ */
+export function timestampMicros(value: string | null | undefined): number {
+	if (!value) return Number.NaN;
+	const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+		value.trim().replace(' ', 'T'),
+	);
+	if (!match) return Number.NaN;
+	const [, seconds, fraction = '', zone = 'Z'] = match;
+	const millis = Date.parse(`${seconds}${zone}`);
+	if (Number.isNaN(millis)) return Number.NaN;
+	return millis * 1000 + Number(fraction.padEnd(6, '0').slice(0, 6));
+}

@@ -1,0 +1,61 @@
+/**
+ * When a failed request may be sent again. A GET is always safe to repeat. A POST creates a
+ * paid job, so it is repeated only when the server provably did not act on it: a 429 (a
+ * known rejection) or a connection that was never established.
+ */
+export const RETRY_POLICY = {
+	maxAttempts: 4,
+	baseDelayMs: 1000,
+	maxDelayMs: 15000,
+	/** A Retry-After longer than this is not waited for: the error is reported instead. */
+	maxRetryAfterMs: 60000,
+} as const;
+
+const RETRYABLE_STATUS_FOR_GET = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Errors raised before any byte reached the server. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Errors after which the server may or may not have received the request. */
+const TRANSIENT_NETWORK_CODES = new Set([
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'ECONNABORTED',
+	'EPIPE',
+	'ESOCKETTIMEDOUT',
+	'UND_ERR_SOCKET',
+	'ERR_BAD_RESPONSE',
+]);
+
+export type Method = 'GET' | 'POST';
+
+export function isRetryableStatus(method: Method, status: number): boolean {
+	if (method === 'GET') return RETRYABLE_STATUS_FOR_GET.has(status);
+	return status === 429;
+}
+
+export function wasNeverSent(code: string | undefined): boolean {
+	return code !== undefined && NOT_SENT_CODES.has(code);
+}
+
+export function isRetryableNetworkError(method: Method, code: string | undefined): boolean {
+	if (wasNeverSent(code)) return true;
+	return method === 'GET' && (code === undefined || TRANSIENT_NETWORK_CODES.has(code));
+}
+
+/** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfterMs(header: unknown, nowMs: number): number | undefined {
+	const value = Array.isArray(header) ? header[0] : header;
+	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+	const text = String(value).trim();
+	if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+	const date = Date.parse(text);
+	return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** Exponential backoff with a little jitter so parallel items do not retry in lockstep. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+	const exponential = RETRY_POLICY.baseDelayMs * 2 ** (attempt - 1);
+	const jitter = 0.8 + random() * 0.4;
+	return Math.min(RETRY_POLICY.maxDelayMs, Math.round(exponential * jitter));
+}
