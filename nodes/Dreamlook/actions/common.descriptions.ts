@@ -1,0 +1,133 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { BASE_MODELS, MODEL_TYPES } from '../api/contract';
+
+type Show = Record<string, Array<string | boolean>>;
+
+export const modelTypeOptions = Object.values(MODEL_TYPES).map((model) => ({ name: model.label, value: model.value }));
+
+export const baseModelOptions = BASE_MODELS.map((model) => ({
+	name: model.label,
+	value: model.value,
+	description: model.modelType === 'sdxl-v1' ? 'Use with model type Stable Diffusion XL' : 'Use with model type Stable Diffusion 1.5',
+}));
+
+export function simplifyField(show: Show): INodeProperties {
+	return {
+		displayName: 'Simplify',
+		name: 'simplify',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to return only the job ID, state, image URLs, seeds, checkpoint IDs and durations instead of the full job object',
+		displayOptions: { show },
+	};
+}
+
+export function waitForCompletionField(show: Show, defaultValue: boolean, what: string): INodeProperties {
+	return {
+		displayName: 'Wait for Completion',
+		name: 'waitForCompletion',
+		type: 'boolean',
+		default: defaultValue,
+		description: `Whether to wait until the job has finished and return ${what}. Off: return the job ID at once.`,
+		displayOptions: { show },
+	};
+}
+
+export function downloadImagesField(show: Show): INodeProperties {
+	return {
+		displayName: 'Download Images',
+		name: 'downloadImages',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether to attach each generated image as binary data (data_0, data_1, …) on the item. Dreamlook\'s image links expire after one hour.',
+		displayOptions: { show },
+	};
+}
+
+/** Wait and output tuning shared by the create operations. */
+export function createOptionsField(show: Show, timeoutSeconds: number, intervalSeconds: number): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show },
+		options: [
+			{
+				displayName: 'Binary Property Prefix',
+				name: 'binaryPrefix',
+				type: 'string',
+				default: 'data',
+				description: 'Images are attached as <prefix>_0, <prefix>_1, …',
+			},
+			{
+				displayName: 'Concurrency',
+				name: 'concurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 50 },
+				default: 10,
+				description: 'How many requests to Dreamlook may be in flight at once across items (1 = one at a time)',
+			},
+			{
+				displayName: 'Poll Interval (Seconds)',
+				name: 'pollInterval',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: intervalSeconds,
+				description: 'How often to check the job state while waiting',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: timeoutSeconds,
+				description:
+					'How long to wait for the job before the item fails. The job keeps running on Dreamlook either way.',
+			},
+		],
+	};
+}
+
+export interface CreateOptions {
+	binaryPrefix: string;
+	concurrency: number;
+	pollIntervalMs: number;
+	timeoutMs: number;
+}
+
+export function readCreateOptions(options: Record<string, unknown>, timeoutSeconds: number, intervalSeconds: number): CreateOptions {
+	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+	const prefix = typeof options.binaryPrefix === 'string' && options.binaryPrefix.trim() ? options.binaryPrefix.trim() : 'data';
+	return {
+		binaryPrefix: prefix,
+		concurrency: Math.floor(positive(options.concurrency, 10)),
+		pollIntervalMs: positive(options.pollInterval, intervalSeconds) * 1000,
+		timeoutMs: positive(options.timeout, timeoutSeconds) * 1000,
+	};
+}
+
+export function callbackField(): INodeProperties {
+	return {
+		displayName: 'Callback URL',
+		name: 'callbackUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'https://your-n8n/webhook/dreamlook',
+		description: 'Dreamlook POSTs the finished job to this URL (e.g. an n8n Webhook node)',
+	};
+}
+
+export function dryRunField(): INodeProperties {
+	return {
+		displayName: 'Dry Run',
+		name: 'dryRun',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to only validate the request: Dreamlook returns a TEST_ job ID, starts nothing and charges nothing',
+	};
+}

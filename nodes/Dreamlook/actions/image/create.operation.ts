@@ -1,0 +1,222 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { type ImageGenRequest, LIMITS, MODEL_TYPES, SCHEDULERS } from '../../api/contract';
+import { runCreateFlow } from '../../shared/createFlow';
+import { InputChecker } from '../../shared/validate';
+import {
+	baseModelOptions,
+	callbackField,
+	createOptionsField,
+	downloadImagesField,
+	dryRunField,
+	modelTypeOptions,
+	readCreateOptions,
+	simplifyField,
+	waitForCompletionField,
+} from '../common.descriptions';
+
+const show = { resource: ['image'], operation: ['create'] };
+const TIMEOUT_SECONDS = 600;
+const INTERVAL_SECONDS = 5;
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Prompt',
+		name: 'prompt',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		required: true,
+		default: '',
+		placeholder: 'photo of a red fox in the snow, (golden hour:1.2), 85mm',
+		description: 'What to generate. Weighting like (word:1.3) is supported.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Model Type',
+		name: 'modelType',
+		type: 'options',
+		options: modelTypeOptions,
+		default: MODEL_TYPES.sd15.value,
+		description: 'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the default base model and scheduler.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Width',
+		name: 'width',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.dimensionMin, maxValue: LIMITS.dimensionMax, numberStepSize: 8 },
+		default: 512,
+		description: 'In pixels, a multiple of 8. 1024 suits SDXL.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Height',
+		name: 'height',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.dimensionMin, maxValue: LIMITS.dimensionMax, numberStepSize: 8 },
+		default: 512,
+		description: 'In pixels, a multiple of 8. 1024 suits SDXL.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Number of Images',
+		name: 'numSamples',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.samplesMin, maxValue: LIMITS.samplesMax },
+		default: 1,
+		description: 'How many images to generate (each costs tokens)',
+		displayOptions: { show },
+	},
+	waitForCompletionField(show, true, 'the images'),
+	downloadImagesField({ ...show, waitForCompletion: [true] }),
+	simplifyField(show),
+	{
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		displayOptions: { show },
+		options: [
+			{
+				displayName: 'Base Model',
+				name: 'baseModel',
+				type: 'options',
+				options: baseModelOptions,
+				default: 'stable-diffusion-v1-5',
+				description: 'Dreamlook model to generate with. Default: the standard model of the model type. Leave out when using a trained checkpoint.',
+			},
+			callbackField(),
+			{
+				displayName: 'Denoising Strength',
+				name: 'denoisingStrength',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+				default: 0.5,
+				description: 'How much the high-res fix may change the image (0–1). Only used with High-Res Fix.',
+			},
+			dryRunField(),
+			{
+				displayName: 'Guidance Scale',
+				name: 'guidanceScale',
+				type: 'number',
+				typeOptions: { minValue: LIMITS.guidanceMin, maxValue: LIMITS.guidanceMax, numberPrecision: 1 },
+				default: 7.5,
+				description: 'How closely to follow the prompt',
+			},
+			{
+				displayName: 'High-Res Fix',
+				name: 'enableHrf',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to upscale with a second pass for more detail',
+			},
+			{
+				displayName: 'Negative Prompt',
+				name: 'negativePrompt',
+				type: 'string',
+				typeOptions: { rows: 2 },
+				default: '',
+				placeholder: 'blurry, lowres, watermark',
+				description: 'What the images should not contain',
+			},
+			{
+				displayName: 'Output Format',
+				name: 'outputFormat',
+				type: 'options',
+				options: [
+					{ name: 'PNG', value: 'png' },
+					{ name: 'JPEG', value: 'jpeg' },
+				],
+				default: 'png',
+			},
+			{
+				displayName: 'Scheduler',
+				name: 'schedulerType',
+				type: 'options',
+				options: SCHEDULERS.map((scheduler) => ({ name: scheduler, value: scheduler })),
+				default: 'dpm++',
+				description: 'Sampler. Default: dpm++ for SD 1.5, dpmpp-2m-karras for SDXL.',
+			},
+			{
+				displayName: 'Seed',
+				name: 'seed',
+				type: 'number',
+				default: -1,
+				description: 'Same seed + same settings = same image. -1 picks a random seed.',
+			},
+			{
+				displayName: 'Steps',
+				name: 'numInferenceSteps',
+				type: 'number',
+				typeOptions: { minValue: LIMITS.stepsMin, maxValue: LIMITS.stepsMax },
+				default: 20,
+				description: 'Denoising steps: more is slower and sometimes finer',
+			},
+			{
+				displayName: 'Trained Checkpoint ID',
+				name: 'checkpointId',
+				type: 'string',
+				default: '',
+				placeholder: 'ckp_abc12345',
+				description: 'Generate with a model you trained (Training → Create returns its checkpoint IDs). Replaces Base Model.',
+			},
+		],
+	},
+	createOptionsField(show, TIMEOUT_SECONDS, INTERVAL_SECONDS),
+];
+
+/** Builds and checks one item's POST /image_gen body; throws before anything is sent. */
+export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): ImageGenRequest {
+	const check = new InputChecker(ctx.getNode(), itemIndex);
+	const extra = ctx.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
+	const modelType = ctx.getNodeParameter('modelType', itemIndex) as string;
+	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === modelType) ?? MODEL_TYPES.sd15;
+
+	const body: ImageGenRequest = {
+		prompt: check.text('Prompt', ctx.getNodeParameter('prompt', itemIndex), 'Describe the image to generate in the Prompt field.'),
+		model_type: model.value,
+		width: check.dimension('Width', ctx.getNodeParameter('width', itemIndex)),
+		height: check.dimension('Height', ctx.getNodeParameter('height', itemIndex)),
+		num_samples: check.integer('Number of Images', ctx.getNodeParameter('numSamples', itemIndex), LIMITS.samplesMin, LIMITS.samplesMax),
+		num_inference_steps: check.integer('Steps', extra.numInferenceSteps ?? 20, LIMITS.stepsMin, LIMITS.stepsMax),
+		guidance_scale: check.number('Guidance Scale', extra.guidanceScale ?? 7.5, LIMITS.guidanceMin, LIMITS.guidanceMax),
+		scheduler_type: (extra.schedulerType as string) || model.defaultScheduler,
+		seed: check.integer('Seed', extra.seed ?? -1, -1, 2 ** 32 - 1),
+	};
+	const checkpointId = typeof extra.checkpointId === 'string' ? extra.checkpointId.trim() : '';
+	if (checkpointId && extra.baseModel) {
+		check.fail('Trained Checkpoint ID', 'is set together with Base Model', 'Remove one of them: a trained checkpoint replaces the base model.');
+	}
+	if (checkpointId) {
+		if (!/^[A-Za-z0-9_-]+$/.test(checkpointId)) check.fail('Trained Checkpoint ID', `"${checkpointId}" is not a checkpoint ID`, 'Checkpoint IDs look like ckp_abc12345.');
+		body.checkpoint_id = checkpointId;
+	} else {
+		body.base_model = (extra.baseModel as string) || model.defaultBaseModel;
+	}
+	const negativePrompt = typeof extra.negativePrompt === 'string' ? extra.negativePrompt.trim() : '';
+	if (negativePrompt) body.negative_prompt = negativePrompt;
+	if (extra.enableHrf === true) {
+		body.enable_hrf = true;
+		body.denoising_strength = check.number('Denoising Strength', extra.denoisingStrength ?? 0.5, 0, 1);
+	}
+	if (extra.outputFormat) body.output_format = extra.outputFormat as string;
+	if (extra.callbackUrl) body.callback = check.url('Callback URL', extra.callbackUrl, 'Enter a full http(s) URL, such as an n8n Webhook URL.');
+	if (extra.dryRun === true) body.dry_run = true;
+	return body;
+}
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
+	const waitForCompletion = this.getNodeParameter('waitForCompletion', 0, true) as boolean;
+	return await runCreateFlow(this, items.length, (itemIndex) => buildImageGenBody(this, itemIndex) as unknown as IDataObject, {
+		type: 'imageGen',
+		waitForCompletion,
+		downloadImages: waitForCompletion && (this.getNodeParameter('downloadImages', 0, true) as boolean),
+		simplify: this.getNodeParameter('simplify', 0, true) as boolean,
+		timeoutMs: options.timeoutMs,
+		intervalMs: options.pollIntervalMs,
+		concurrency: options.concurrency,
+		binaryPrefix: options.binaryPrefix,
+	});
+}

@@ -1,0 +1,88 @@
+import type { INode } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { JOB_ID_PATTERN, JOB_TYPES, type JobTypeKey, jobTypeOfId, LIMITS } from '../api/contract';
+
+/** Checks run before any request is sent: bad input must never cost a paid job. */
+export class InputChecker {
+	constructor(
+		private readonly node: INode,
+		private readonly itemIndex: number,
+	) {}
+
+	fail(field: string, problem: string, fix: string): never {
+		throw new NodeOperationError(this.node, `${field}: ${problem}`, {
+			itemIndex: this.itemIndex,
+			description: fix,
+		});
+	}
+
+	text(field: string, value: unknown, fix: string): string {
+		const text = typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : String(value);
+		if (!text) this.fail(field, 'is empty', fix);
+		return text;
+	}
+
+	integer(field: string, value: unknown, min: number, max: number, multipleOf = 1): number {
+		const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+		if (typeof number !== 'number' || !Number.isInteger(number)) {
+			this.fail(field, `must be a whole number (got ${JSON.stringify(value)})`, `Enter a whole number from ${min} to ${max}.`);
+		}
+		if (number < min || number > max) {
+			this.fail(field, `must be from ${min} to ${max} (got ${number})`, `Enter a value from ${min} to ${max}.`);
+		}
+		if (number % multipleOf !== 0) {
+			const lower = Math.max(min, number - (number % multipleOf));
+			this.fail(field, `must be a multiple of ${multipleOf} (got ${number})`, `Try ${lower} or ${lower + multipleOf}.`);
+		}
+		return number;
+	}
+
+	number(field: string, value: unknown, min: number, max: number): number {
+		const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+		if (typeof number !== 'number' || Number.isNaN(number) || number < min || number > max) {
+			this.fail(field, `must be a number from ${min} to ${max} (got ${JSON.stringify(value)})`, `Enter a number from ${min} to ${max}.`);
+		}
+		return number;
+	}
+
+	dimension(field: string, value: unknown): number {
+		return this.integer(field, value, LIMITS.dimensionMin, LIMITS.dimensionMax, LIMITS.dimensionMultiple);
+	}
+
+	url(field: string, value: unknown, fix: string): string {
+		const text = this.text(field, value, fix);
+		let parsed: URL | undefined;
+		try {
+			parsed = new URL(text);
+		} catch {
+			parsed = undefined;
+		}
+		if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+			this.fail(field, `"${text.slice(0, 100)}" is not an http(s) URL`, fix);
+		}
+		return text;
+	}
+
+	jobId(value: unknown, type?: JobTypeKey): string {
+		const jobId = this.text('Job ID', value, 'Enter the job_id returned by a Create operation, e.g. ig_abc12345.');
+		if (!JOB_ID_PATTERN.test(jobId)) {
+			this.fail('Job ID', `"${jobId.slice(0, 60)}" is not a Dreamlook job ID`, 'Job IDs look like ig_abc12345 or db_abc12345, with no spaces or slashes.');
+		}
+		const ownType = jobTypeOfId(jobId);
+		if (type && ownType && ownType !== type) {
+			this.fail(
+				'Job ID',
+				`${jobId} is a ${JOB_TYPES[ownType].label.toLowerCase()} job, not ${JOB_TYPES[type].label.toLowerCase()}`,
+				`Set "Job Type" to "${JOB_TYPES[ownType].label}" or to "From Job ID".`,
+			);
+		}
+		return jobId;
+	}
+}
+
+/** Splits a list given as an array, or as text separated by newlines or commas. */
+export function splitList(value: unknown): string[] {
+	const entries = Array.isArray(value) ? value : String(value ?? '').split(/[\n,]+/);
+	return entries.map((entry) => String(entry).trim()).filter((entry) => entry.length > 0);
+}

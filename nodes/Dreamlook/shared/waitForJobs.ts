@@ -1,0 +1,104 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+
+import { type DreamlookJob, isTerminalState, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { getJob } from '../transport/jobs';
+import { mapWithConcurrency } from './concurrency';
+
+export interface PendingJob {
+	itemIndex: number;
+	type: JobTypeKey;
+	jobId: string;
+}
+
+export interface WaitOptions {
+	timeoutMs: number;
+	intervalMs: number;
+	/** Most GETs in flight per round. */
+	concurrency: number;
+}
+
+/** Errors that waiting longer cannot fix. */
+const PERMANENT_STATUSES = new Set(['401', '403', '404']);
+
+function progressOf(job: DreamlookJob): string {
+	const percent = typeof job.percentage_done === 'number' ? ` ${Math.round(job.percentage_done)}%` : '';
+	return `${job.state}${percent}`;
+}
+
+/**
+ * Polls every pending job once per interval until each reaches a terminal state or the deadline
+ * passes. All jobs are watched together, so items leave in one output, paired to their inputs.
+ * A GET that fails transiently is logged and retried next round; the deadline bounds it all.
+ */
+export async function waitForJobs(
+	ctx: IExecuteFunctions,
+	jobs: PendingJob[],
+	options: WaitOptions,
+): Promise<Map<number, DreamlookJob | Error>> {
+	const outcomes = new Map<number, DreamlookJob | Error>();
+	const lastSeen = new Map<number, { job?: DreamlookJob; error?: Error }>();
+	const signal = ctx.getExecutionCancelSignal();
+	const deadline = Date.now() + options.timeoutMs;
+	let pending = [...jobs];
+
+	while (pending.length > 0) {
+		const remaining = deadline - Date.now();
+		if (remaining <= 0) break;
+		await sleep(Math.min(options.intervalMs, remaining), signal);
+
+		const results = await mapWithConcurrency(pending.length, options.concurrency, async (index) =>
+			getJob(ctx, pending[index].type, pending[index].jobId, pending[index].itemIndex),
+		);
+		const stillPending: PendingJob[] = [];
+		results.forEach((result, index) => {
+			const entry = pending[index];
+			if (result.status === 'rejected') {
+				const error = result.reason as Error;
+				if (signal?.aborted) throw error;
+				const httpCode = error instanceof NodeApiError ? error.httpCode : null;
+				if (httpCode && PERMANENT_STATUSES.has(httpCode)) {
+					outcomes.set(entry.itemIndex, error);
+					return;
+				}
+				ctx.logger.warn(`Dreamlook job ${entry.jobId}: status check failed, will retry: ${error.message}`);
+				lastSeen.set(entry.itemIndex, { ...lastSeen.get(entry.itemIndex), error });
+				stillPending.push(entry);
+				return;
+			}
+			const job = result.value;
+			const previous = lastSeen.get(entry.itemIndex)?.job;
+			if (!previous || progressOf(previous) !== progressOf(job)) {
+				ctx.logger.info(`Dreamlook job ${job.job_id}: ${progressOf(job)}`, {
+					jobId: job.job_id,
+					state: job.state,
+					percentageDone: job.percentage_done ?? undefined,
+				});
+			}
+			lastSeen.set(entry.itemIndex, { job });
+			if (isTerminalState(job.state)) outcomes.set(entry.itemIndex, job);
+			else stillPending.push(entry);
+		});
+		pending = stillPending;
+	}
+
+	for (const entry of pending) {
+		const seen = lastSeen.get(entry.itemIndex);
+		const lastState = seen?.job ? progressOf(seen.job) : 'not yet seen';
+		const lastError = seen?.error ? ` The last status check failed: ${seen.error.message}.` : '';
+		outcomes.set(
+			entry.itemIndex,
+			new NodeOperationError(
+				ctx.getNode(),
+				`Dreamlook ${JOB_TYPES[entry.type].label.toLowerCase()} job ${entry.jobId} did not finish within ${Math.round(options.timeoutMs / 1000)} s (last state: ${lastState})`,
+				{
+					itemIndex: entry.itemIndex,
+					description:
+						`The job keeps running on Dreamlook and is not lost.${lastError} Raise "Timeout" in the node's options, ` +
+						'or turn off "Wait for Completion" and fetch the result later with Job → Get, or start a workflow from the Dreamlook Trigger.',
+				},
+			),
+		);
+	}
+	return outcomes;
+}
