@@ -1,0 +1,69 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import * as imageCreate from './image/create.operation';
+import * as jobGet from './job/get.operation';
+import * as jobGetMany from './job/getMany.operation';
+import * as trainingCreate from './training/create.operation';
+
+export const properties: INodeProperties[] = [
+	{
+		displayName: 'Resource',
+		name: 'resource',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{ name: 'Image', value: 'image' },
+			{ name: 'Job', value: 'job' },
+			{ name: 'Training', value: 'training' },
+		],
+		default: 'image',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['image'] } },
+		options: [
+			{
+				name: 'Create',
+				value: 'create',
+				action: 'Create image job',
+				description: 'Generate images with Stable Diffusion, optionally waiting for them',
+			},
+		],
+		default: 'create',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['training'] } },
+		options: [
+			{
+				name: 'Create',
+				value: 'create',
+				action: 'Create training job',
+				description: 'Fine-tune a model on your photos with DreamBooth',
+			},
+		],
+		default: 'create',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['job'] } },
+		options: [
+			{ name: 'Get', value: 'get', action: 'Get job', description: 'Get one job by ID' },
+			{ name: 'Get Many', value: 'getMany', action: 'List jobs', description: 'List jobs, newest first' },
+		],
+		default: 'get',
+	},
+	...imageCreate.description,
+	...trainingCreate.description,
+	...jobGet.description,
+	...jobGetMany.description,
+];
