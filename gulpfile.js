@@ -1,14 +1,10 @@
-// tsc compiles the sources; icons must sit beside the compiled node and credential
-// files because n8n resolves `file:` icons relative to them.
-const { src, dest, parallel } = require('gulp');
+// tsc compiles the sources; the icons go to dist/icons, where the compiled node and credential
+// point (`file:../../icons/...`), exactly as the sources point at the top-level icons/ folder.
+const { src, dest } = require('gulp');
 
-function copyNodeIcons() {
-	return src('icons/*.svg').pipe(dest('dist/nodes/Dreamlook'));
+function copyIcons() {
+	return src('icons/*.svg').pipe(dest('dist/icons'));
 }
 
-function copyCredentialIcons() {
-	return src('icons/*.svg').pipe(dest('dist/credentials'));
-}
-
-exports['build:icons'] = parallel(copyNodeIcons, copyCredentialIcons);
-exports.default = exports['build:icons'];
+exports['build:icons'] = copyIcons;
+exports.default = copyIcons;

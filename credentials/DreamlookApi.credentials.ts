@@ -11,7 +11,7 @@ export class DreamlookApi implements ICredentialType {
 
 	displayName = 'Dreamlook API';
 
-	icon: Icon = { light: 'file:dreamlook.svg', dark: 'file:dreamlook.dark.svg' };
+	icon: Icon = { light: 'file:../icons/dreamlook.svg', dark: 'file:../icons/dreamlook.dark.svg' };
 
 	documentationUrl = 'https://dreamlook.ai/dashboard/api';
 

@@ -8,7 +8,7 @@ export class Dreamlook implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Dreamlook',
 		name: 'dreamlook',
-		icon: { light: 'file:dreamlook.svg', dark: 'file:dreamlook.dark.svg' },
+		icon: { light: 'file:../../icons/dreamlook.svg', dark: 'file:../../icons/dreamlook.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',

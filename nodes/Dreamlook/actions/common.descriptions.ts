@@ -24,12 +24,13 @@ export function simplifyField(show: Show): INodeProperties {
 	};
 }
 
-export function waitForCompletionField(show: Show, defaultValue: boolean, what: string): INodeProperties {
+/** Off by default; spread with `default: true` where waiting is the common case. */
+export function waitForCompletionField(show: Show, what: string): INodeProperties {
 	return {
 		displayName: 'Wait for Completion',
 		name: 'waitForCompletion',
 		type: 'boolean',
-		default: defaultValue,
+		default: false,
 		description: `Whether to wait until the job has finished and return ${what}. Off: return the job ID at once.`,
 		displayOptions: { show },
 	};
@@ -62,7 +63,7 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				name: 'binaryPrefix',
 				type: 'string',
 				default: 'data',
-				description: 'Images are attached as <prefix>_0, <prefix>_1, …',
+				description: 'Images are attached as prefix_0, prefix_1, … (data_0, data_1 with the default)',
 			},
 			{
 				displayName: 'Concurrency',

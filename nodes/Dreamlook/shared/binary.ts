@@ -3,7 +3,6 @@ import { NodeApiError, sleep } from 'n8n-workflow';
 
 import type { DreamlookJob, JobTypeKey } from '../api/contract';
 import { getJob } from '../transport/jobs';
-import { redactText } from '../transport/redact';
 import { cancelSignalOf, networkCodeOf } from '../transport/request';
 import { backoffMs, isRetryableNetworkError, isRetryableStatus, RETRY_POLICY } from '../transport/retry';
 import { imagesOf } from './output';
@@ -48,12 +47,16 @@ async function fetchStream(ctx: IExecuteFunctions, url: string): Promise<StreamR
 			}
 			return response;
 		} catch (error) {
-			if (signal?.aborted) throw error;
-			if (attempt < RETRY_POLICY.maxAttempts && isRetryableNetworkError('GET', networkCodeOf(error))) {
+			const networkCode = networkCodeOf(error);
+			if (!signal?.aborted && attempt < RETRY_POLICY.maxAttempts && isRetryableNetworkError('GET', networkCode)) {
 				await sleep(backoffMs(attempt), signal);
 				continue;
 			}
-			throw error;
+			throw new NodeApiError(
+				ctx.getNode(),
+				{ networkCode: networkCode ?? null },
+				{ message: signal?.aborted ? 'The execution was stopped while downloading images' : `Could not download a Dreamlook image (${networkCode ?? 'network error'})` },
+			);
 		}
 	}
 }
@@ -92,9 +95,7 @@ export async function downloadImages(
 				{ httpCode: String(response.statusCode) },
 				{
 					message: `Could not download image ${index + 1} of Dreamlook job ${job.job_id} (HTTP ${response.statusCode})`,
-					description: redactText(
-						'Image links expire one hour after the job finishes. Run Job → Get with "Download Images" on to fetch fresh links.',
-					),
+					description: 'Image links expire one hour after the job finishes. Run Job → Get with "Download Images" on to fetch fresh links.',
 					itemIndex: options.itemIndex,
 				},
 			);

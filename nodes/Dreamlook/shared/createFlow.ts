@@ -48,11 +48,12 @@ export async function runCreateFlow(
 		try {
 			bodies[itemIndex] = buildBody(itemIndex);
 		} catch (error) {
-			// Bad input stops the whole node before any paid request, unless failures continue.
-			if (!ctx.continueOnFail()) throw error;
 			outcomes[itemIndex] = error as Error;
 		}
 	}
+	// Bad input stops the whole node before any paid request, unless failures continue.
+	const firstInvalid = outcomes.find((outcome) => outcome instanceof Error);
+	if (firstInvalid && !ctx.continueOnFail()) throw firstInvalid;
 
 	const toCreate = bodies.flatMap((body, itemIndex) => (body ? [itemIndex] : []));
 	const created = await mapWithConcurrency(toCreate.length, settings.concurrency, async (index) =>

@@ -5,7 +5,7 @@ import type {
 	ILoadOptionsFunctions,
 	IPollFunctions,
 } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { DEFAULT_BASE_URL } from '../api/contract';
 import { toNodeApiError } from './errors';
@@ -130,7 +130,9 @@ export async function dreamlookRequest(
 				{ ...options },
 			)) as FullResponse;
 		} catch (error) {
-			if (isCancelled(ctx, error)) throw error;
+			if (isCancelled(ctx, error)) {
+				throw new NodeOperationError(ctx.getNode(), 'The execution was stopped while talking to Dreamlook', { itemIndex: request.itemIndex });
+			}
 			const networkCode = networkCodeOf(error);
 			if (attempt < maxAttempts && isRetryableNetworkError(request.method, networkCode)) {
 				await sleep(backoffMs(attempt), signal);

@@ -36,7 +36,7 @@ export const description: INodeProperties[] = [
 		name: 'modelType',
 		type: 'options',
 		options: modelTypeOptions,
-		default: MODEL_TYPES.sd15.value,
+		default: 'sd-v1',
 		description: 'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the default base model and scheduler.',
 		displayOptions: { show },
 	},
@@ -67,7 +67,7 @@ export const description: INodeProperties[] = [
 		description: 'How many images to generate (each costs tokens)',
 		displayOptions: { show },
 	},
-	waitForCompletionField(show, true, 'the images'),
+	{ ...waitForCompletionField(show, 'the images'), default: true },
 	downloadImagesField({ ...show, waitForCompletion: [true] }),
 	simplifyField(show),
 	{

@@ -7,7 +7,7 @@ import { jobToJson } from '../../shared/output';
 import { InputChecker } from '../../shared/validate';
 import { getJob } from '../../transport/jobs';
 import { simplifyField } from '../common.descriptions';
-import { FROM_JOB_ID, jobTypeField, resolveJobType } from './jobType';
+import { FROM_JOB_ID, jobTypeOptions, resolveJobType } from './jobType';
 
 const show = { resource: ['job'], operation: ['get'] };
 const CONCURRENCY = 10;
@@ -23,7 +23,15 @@ export const description: INodeProperties[] = [
 		description: 'The job_id returned by a Create operation or the trigger',
 		displayOptions: { show },
 	},
-	jobTypeField(show, [{ name: 'From Job ID', value: FROM_JOB_ID }]),
+	{
+		displayName: 'Job Type',
+		name: 'jobType',
+		type: 'options',
+		options: jobTypeOptions([{ name: 'From Job ID', value: FROM_JOB_ID }]),
+		default: 'fromJobId',
+		description: 'From Job ID reads the type from the ID prefix (ig_, db_, dbig_)',
+		displayOptions: { show },
+	},
 	simplifyField(show),
 	{
 		displayName: 'Download Images',

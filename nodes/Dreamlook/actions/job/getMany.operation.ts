@@ -5,7 +5,7 @@ import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
 import { listJobsPage } from '../../transport/jobs';
 import { simplifyField } from '../common.descriptions';
-import { jobTypeField } from './jobType';
+import { jobTypeOptions } from './jobType';
 
 const show = { resource: ['job'], operation: ['getMany'] };
 const ALL = 'all';
@@ -13,7 +13,14 @@ const ALL = 'all';
 const MAX_PAGES = 1000;
 
 export const description: INodeProperties[] = [
-	jobTypeField(show, [{ name: 'All', value: ALL }]),
+	{
+		displayName: 'Job Type',
+		name: 'jobType',
+		type: 'options',
+		options: jobTypeOptions([{ name: 'All', value: ALL }]),
+		default: 'all',
+		displayOptions: { show },
+	},
 	{
 		displayName: 'State',
 		name: 'state',

@@ -1,18 +1,12 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { INodePropertyOptions } from 'n8n-workflow';
 
 import { JOB_TYPE_KEYS, JOB_TYPES, type JobTypeKey, jobTypeOfId } from '../../api/contract';
 
 export const FROM_JOB_ID = 'fromJobId';
 
-export function jobTypeField(show: Record<string, string[]>, extra: Array<{ name: string; value: string }>): INodeProperties {
-	return {
-		displayName: 'Job Type',
-		name: 'jobType',
-		type: 'options',
-		options: [...extra, ...JOB_TYPE_KEYS.map((key) => ({ name: JOB_TYPES[key].label, value: key }))],
-		default: extra[0]?.value ?? 'imageGen',
-		displayOptions: { show },
-	};
+/** The three job types as options, after any extra choices ("From Job ID", "All"). */
+export function jobTypeOptions(extra: Array<{ name: string; value: string }>): INodePropertyOptions[] {
+	return [...extra, ...JOB_TYPE_KEYS.map((key) => ({ name: JOB_TYPES[key].label, value: key }))];
 }
 
 /** The job type chosen, or the one the ID's prefix names; image generation when unknown. */

@@ -49,11 +49,11 @@ export const description: INodeProperties[] = [
 		name: 'modelType',
 		type: 'options',
 		options: modelTypeOptions,
-		default: MODEL_TYPES.sd15.value,
+		default: 'sd-v1',
 		description: 'Sets the base model, steps and learning-rate defaults',
 		displayOptions: { show },
 	},
-	waitForCompletionField(show, false, 'the trained checkpoint IDs (training takes 10–30 minutes)'),
+	waitForCompletionField(show, 'the trained checkpoint IDs (training takes 10–30 minutes)'),
 	simplifyField(show),
 	{
 		displayName: 'Additional Fields',
