@@ -1,0 +1,89 @@
+'use strict';
+// Shared setup for the in-process workflow tests: the fake Dreamlook API on loopback and a
+// runner for workflow fixtures (Manual Trigger → Dreamlook → …) on n8n-core's engine.
+const fs = require('node:fs');
+const path = require('node:path');
+const { startFakeDreamlook, DEFAULT_API_KEY } = require('../fake-dreamlook');
+const { runWorkflow, manualTriggerNode, testCredential } = require('../harness');
+const { Dreamlook } = require('../../nodes/Dreamlook/Dreamlook.node');
+const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
+
+const NODE_TYPE = 'n8n-nodes-dreamlook.dreamlook';
+const NODE_NAME = 'Dreamlook';
+
+const FAST_TIMING = { queuedMs: 100, runningMs: 300 };
+
+/** A fake with short, real-time job timings so waits take a fraction of a second. */
+async function startFake(options = {}) {
+	return await startFakeDreamlook({ clock: 'real', timing: FAST_TIMING, quiet: true, ...options });
+}
+
+/** Forget jobs, faults and requests between tests, keeping the short timings. */
+function resetFake(fake) {
+	fake.reset();
+	fake.setOptions({ timing: FAST_TIMING });
+}
+
+function credentialsFor(fake, apiKey = DEFAULT_API_KEY) {
+	return { dreamlookApi: { id: '1', name: 'Dreamlook account', data: { apiKey, baseUrl: fake.url } } };
+}
+
+/** A workflow fixture from workflows/<name>.json, with node parameters optionally overridden. */
+function loadWorkflow(name, parameterOverrides = {}) {
+	const workflow = JSON.parse(fs.readFileSync(path.join(__dirname, 'workflows', `${name}.json`), 'utf8'));
+	for (const node of workflow.nodes) {
+		if (parameterOverrides[node.name]) Object.assign(node.parameters, parameterOverrides[node.name]);
+	}
+	return workflow;
+}
+
+/** Runs Manual Trigger → Dreamlook (with `parameters`) and returns the harness result. */
+async function runDreamlook(fake, parameters, options = {}) {
+	const node = {
+		id: 'dreamlook-1',
+		name: NODE_NAME,
+		type: NODE_TYPE,
+		typeVersion: 1,
+		position: [200, 0],
+		parameters,
+		credentials: { dreamlookApi: { id: '1', name: 'Dreamlook account' } },
+		...(options.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+	};
+	const trigger = manualTriggerNode();
+	return await runFixture(fake, {
+		nodes: [trigger, node],
+		connections: { [trigger.name]: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+	}, options);
+}
+
+async function runFixture(fake, workflow, options = {}) {
+	return await runWorkflow({
+		nodeTypes: { [NODE_TYPE]: Dreamlook },
+		credentialTypes: { dreamlookApi: DreamlookApi },
+		credentials: credentialsFor(fake, options.apiKey),
+		nodes: workflow.nodes,
+		connections: workflow.connections,
+		inputItems: options.inputItems,
+		abortAfterMs: options.abortAfterMs,
+	});
+}
+
+async function testDreamlookCredential(fake, apiKey) {
+	return await testCredential({ credentialType: DreamlookApi, data: { apiKey, baseUrl: fake.url } });
+}
+
+function requestsTo(fake, method, pathPrefix) {
+	return fake.requests.filter((entry) => entry.method === method && entry.path.startsWith(pathPrefix));
+}
+
+module.exports = {
+	DEFAULT_API_KEY,
+	NODE_NAME,
+	startFake,
+	resetFake,
+	loadWorkflow,
+	runDreamlook,
+	runFixture,
+	testDreamlookCredential,
+	requestsTo,
+};
