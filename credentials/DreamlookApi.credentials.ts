@@ -60,5 +60,28 @@ export class DreamlookApi implements ICredentialType {
 				dry_run: true,
 			},
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message: 'Dreamlook rejected this API key. Copy it again from the dreamlook.ai dashboard (it starts with "dl-").',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'Dreamlook refused this API key. Check that the key is active in the dreamlook.ai dashboard.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'No Dreamlook API at this Base URL. Leave it at https://api.dreamlook.ai unless you use a proxy.',
+				},
+			},
+		],
 	};
 }
