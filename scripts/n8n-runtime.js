@@ -429,6 +429,26 @@ async function waitForHealthz(baseUrl, { timeoutMs = 120_000, child } = {}) {
 	fail(`${baseUrl}/healthz did not answer within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
+/** Poll url+path until it answers 200 (n8n still booting answers 404/503 or refuses). */
+async function waitForPath(baseUrl, urlPath, { timeoutMs = 120_000, child } = {}) {
+	const deadline = Date.now() + timeoutMs;
+	let last = '';
+	while (Date.now() < deadline) {
+		if (child && (child.exitCode !== null || child.signalCode !== null)) {
+			fail(`n8n exited (code ${child.exitCode}, signal ${child.signalCode}) before ${baseUrl}${urlPath} answered`);
+		}
+		try {
+			const r = await httpGet(`${baseUrl}${urlPath}`);
+			if (r.status === 200) return;
+			last = `HTTP ${r.status}`;
+		} catch (e) {
+			last = e.message;
+		}
+		await sleep(500);
+	}
+	fail(`${baseUrl}${urlPath} did not answer within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
 /**
  * Start `n8n start` on loopback and wait for /healthz.
  * @param {{port: number, userFolder: string, env?: Record<string,string>, brokerPort?: number,
@@ -481,6 +501,8 @@ async function startN8n({ port, userFolder, env, brokerPort, logFile, echo = fal
 	if (wait) {
 		try {
 			await waitForHealthz(url, { timeoutMs, child });
+			// /healthz answers before the REST API and the editor are mounted: wait for those too
+			await waitForPath(url, '/rest/settings', { timeoutMs, child });
 		} catch (e) {
 			await handle.stop();
 			e.message += `\n--- n8n output (tail) ---\n${output.slice(-4000)}`;
@@ -568,6 +590,7 @@ module.exports = {
 	runN8n,
 	startN8n,
 	waitForHealthz,
+	waitForPath,
 	httpGet,
 	run,
 	spawnTracked,

@@ -1,0 +1,584 @@
+#!/usr/bin/env node
+// End-to-end test in a real n8n (issue #4):
+//   build + npm pack + install the tarball into a fresh n8n user folder, start the fake Dreamlook
+//   API on loopback, import a credential and the workflows of test/e2e/workflows and examples/,
+//   `n8n execute` them, publish the trigger workflow and run `n8n start` across a restart
+//   (asserting from n8n's own database), and open the editor in headless Chromium.
+//
+//   node scripts/e2e.js [--only a,b] [--no-build] [--no-browser] [--keep]
+//
+// Provisions n8n with scripts/n8n-runtime.js first (a few minutes, once). Everything it makes
+// lives in .e2e/ (git-ignored); the editor screenshot is .e2e/screenshots/editor.png.
+// Last line: "N passed, N failed". Exit code 0 only when nothing failed.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const net = require('node:net');
+
+const rt = require('./n8n-runtime');
+const setup = require('../test/e2e/n8n-setup');
+const wt = require('../test/e2e/workflow-tools');
+const { startFakeDreamlook, DEFAULT_API_KEY } = require('../test/fake-dreamlook');
+
+const PROJECT_DIR = rt.PROJECT_DIR;
+const E2E_DIR = path.join(PROJECT_DIR, '.e2e');
+const WORK = path.join(E2E_DIR, 'run');
+const USER_FOLDER = path.join(WORK, 'n8n');
+const HOME_DIR = path.join(WORK, 'home');
+const FILES_DIR = path.join(WORK, 'files'); // where example workflows may write
+const SCREENSHOT_DIR = path.join(E2E_DIR, 'screenshots');
+const WORKFLOW_DIR = path.join(PROJECT_DIR, 'test', 'e2e', 'workflows');
+const EXAMPLES_DIR = path.join(PROJECT_DIR, 'examples');
+const TRIGGER_DIST = path.join(PROJECT_DIR, 'dist', 'nodes', 'Dreamlook', 'DreamlookTrigger.node.js');
+
+const TOTAL_TIMEOUT_MS = Number(process.env.E2E_TIMEOUT_MS || 30 * 60_000);
+const GOOD_CRED = { id: 'e2eDreamlookGood', name: 'Dreamlook (fake API)' };
+const BAD_CRED = { id: 'e2eDreamlookBad1', name: 'Dreamlook (wrong key)' };
+const WRONG_KEY = 'dl-ffffffffffffffffffffffffffffffff';
+const OWNER = { email: 'e2e@example.com', password: 'E2e-password-1', firstName: 'E2E', lastName: 'Tester' };
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+
+/** Env for every n8n process of this run. */
+const N8N_ENV = {
+	HOME: HOME_DIR,
+	N8N_RESTRICT_FILE_ACCESS_TO: FILES_DIR,
+	N8N_LOG_LEVEL: 'info',
+	EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
+	EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
+	N8N_RUNNERS_TASK_TIMEOUT: '120',
+};
+
+// ---------------------------------------------------------------------------------------------
+// tiny test runner
+
+/** @type {{name: string, status: 'pass'|'fail'|'skip', ms: number, detail?: string}[]} */
+const results = [];
+const state = {
+	/** @type {import('../test/fake-dreamlook/fake').FakeDreamlook | null} */ fake: null,
+	/** jobs seeded for Get Job / continue-on-fail */ finishedImageJobId: '',
+	/** @type {{stop: Function}[]} */ servers: [],
+	setupOk: false,
+	triggerBuilt: false,
+	exampleWorkflows: /** @type {any[]} */ ([]),
+};
+
+class Skip extends Error {}
+
+function assert(cond, msg) {
+	if (!cond) throw new Error(msg);
+}
+
+function log(msg) {
+	process.stdout.write(`${msg}\n`);
+}
+
+async function runCase(name, timeoutMs, fn) {
+	if (only && !only.some((o) => name.includes(o)) && !name.startsWith('setup')) return;
+	const t0 = Date.now();
+	let timer;
+	try {
+		await Promise.race([
+			fn(),
+			new Promise((_, reject) => {
+				timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+			}),
+		]);
+		results.push({ name, status: 'pass', ms: Date.now() - t0 });
+		log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+	} catch (e) {
+		if (e instanceof Skip) {
+			results.push({ name, status: 'skip', ms: 0, detail: e.message });
+			log(`SKIP ${name}: ${e.message}`);
+		} else {
+			const detail = e && e.stack ? String(e.message) : String(e);
+			results.push({ name, status: 'fail', ms: Date.now() - t0, detail });
+			log(`FAIL ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${detail}`);
+		}
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.unref();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+/** Two consecutive free ports (n8n port + its task broker port). */
+async function freePorts() {
+	return [await freePort(), await freePort()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// n8n helpers
+
+async function execute(workflowId, timeoutMs = 150_000) {
+	const r = await rt.runN8n(['execute', `--id=${workflowId}`, '--rawOutput'], {
+		userFolder: USER_FOLDER,
+		env: N8N_ENV,
+		timeoutMs,
+		brokerPort: await freePort(),
+	});
+	const run = setup.parseExecuteOutput(r.stdout);
+	const text = `${r.stdout}\n${r.stderr}`;
+	fs.writeFileSync(path.join(WORK, `execute-${workflowId}.log`), text);
+	return { ...r, run, text };
+}
+
+function expectSuccess(r, what) {
+	assert(!r.timedOut, `${what}: n8n execute timed out`);
+	assert(r.code === 0 && r.run, `${what}: n8n execute exited ${r.code}:\n${r.text.slice(-3000)}`);
+	assert(r.run.status === 'success' || r.run.finished === true, `${what}: run status ${r.run.status}`);
+}
+
+function items(r, node) {
+	const out = setup.nodeItems(r.run, node);
+	assert(Array.isArray(out), `node "${node}" produced no output; ran: ${Object.keys(r.run?.data?.resultData?.runData ?? {}).join(', ')}`);
+	return out;
+}
+
+function imageIdOf(url) {
+	const m = /\/images\/([^/?]+)\.png/.exec(url);
+	return m ? m[1] : null;
+}
+
+/** Every image of a job as the fake serves it. */
+function fakeImagesOf(jobId) {
+	const job = state.fake.getJob(jobId);
+	assert(job, `the fake has no job ${jobId}`);
+	return (job.image_gen_results ?? []).flatMap((r) => r.generated_images ?? []);
+}
+
+function postsSince(startIndex, pathName) {
+	return state.fake.requests.slice(startIndex).filter((r) => r.method === 'POST' && r.path === pathName);
+}
+
+async function readDb(workflowId, triggerNodeName) {
+	const r = await rt.run(
+		rt.NODE24,
+		[path.join(PROJECT_DIR, 'test', 'e2e', 'n8n-db.js'), path.join(USER_FOLDER, '.n8n', 'database.sqlite'), workflowId, triggerNodeName],
+		{ env: { ...process.env, N8N_PACKAGE_DIR: path.dirname(path.dirname(rt.N8N_BIN)) }, timeoutMs: 30_000 },
+	);
+	assert(r.code === 0, `reading n8n's database failed: ${r.stderr}`);
+	return JSON.parse(r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cases
+
+async function caseSetup() {
+	await rt.ensureRuntime();
+	fs.rmSync(WORK, { recursive: true, force: true });
+	for (const d of [WORK, HOME_DIR, FILES_DIR, SCREENSHOT_DIR]) fs.mkdirSync(d, { recursive: true });
+
+	// 1. what users get: build, pack, install the tarball the way n8n installs community packages
+	const packed = await setup.buildAndPack(PROJECT_DIR, path.join(WORK, 'pack'), { build: !flag('--no-build') });
+	for (const f of ['package.json', 'dist/nodes/Dreamlook/Dreamlook.node.js', 'dist/credentials/DreamlookApi.credentials.js']) {
+		assert(packed.files.includes(f), `the packed tarball lacks ${f}`);
+	}
+	assert(!packed.files.some((f) => /^(nodes|credentials|test)\//.test(f)), 'the tarball ships source or tests');
+	const installed = await setup.installTarball(packed.tarball, USER_FOLDER);
+	state.triggerBuilt = fs.existsSync(path.join(installed, 'dist', 'nodes', 'Dreamlook', 'DreamlookTrigger.node.js'));
+	log(`  packed ${path.basename(packed.tarball)} (${packed.files.length} files), installed into ${path.relative(PROJECT_DIR, installed)}`);
+
+	// 2. the fake Dreamlook API, real clock, short job timings
+	state.fake = await startFakeDreamlook({
+		port: 0,
+		host: '127.0.0.1',
+		clock: { type: 'real', speed: 1 },
+		timing: { queuedMs: 300, runningMs: 1200 },
+		imageBytes: 3000,
+		quiet: true,
+	});
+	log(`  fake Dreamlook API on ${state.fake.url}`);
+	const finished = state.fake.createJob({ config: { prompt: 'a finished job for Get Job', num_samples: 2 } });
+	state.fake.finishJob(finished.job_id, 'success');
+	state.finishedImageJobId = finished.job_id;
+
+	// 3. credentials (plain data: n8n encrypts on import) and workflows
+	await setup.importCredentials(
+		[
+			{ ...GOOD_CRED, type: 'dreamlookApi', data: { apiKey: DEFAULT_API_KEY, baseUrl: state.fake.url } },
+			{ ...BAD_CRED, type: 'dreamlookApi', data: { apiKey: WRONG_KEY, baseUrl: state.fake.url } },
+		],
+		{ userFolder: USER_FOLDER, workDir: WORK, env: N8N_ENV },
+	);
+	const replacements = { FINISHED_IMAGE_JOB_ID: state.finishedImageJobId, POLL_CRON: '0 * * * * *' };
+	const workflows = [];
+	for (const file of fs.readdirSync(WORKFLOW_DIR).filter((f) => f.endsWith('.json')).sort()) {
+		const wf = wt.readWorkflow(path.join(WORKFLOW_DIR, file));
+		if (wt.usesTrigger(wf) && !state.triggerBuilt) continue;
+		workflows.push(wt.prepareWorkflow(wf, { replacements }));
+	}
+	for (const file of fs.existsSync(EXAMPLES_DIR) ? fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort() : []) {
+		const wf = wt.readWorkflow(path.join(EXAMPLES_DIR, file));
+		assert(wf.id, `examples/${file} has no id`);
+		const prepared = wt.prepareWorkflow(wf, {
+			credential: GOOD_CRED,
+			pollIntervalSeconds: 1,
+			setValues: { outputFolder: path.join(FILES_DIR, wf.id) },
+		});
+		state.exampleWorkflows.push({ file, wf: prepared });
+		if (wt.usesTrigger(wf) && !state.triggerBuilt) continue;
+		workflows.push(prepared);
+	}
+	wt.writeImportDir(path.join(WORK, 'import'), workflows);
+	await setup.importWorkflowDir(path.join(WORK, 'import'), { userFolder: USER_FOLDER, env: N8N_ENV });
+	log(`  imported 2 credentials and ${workflows.length} workflows`);
+	state.setupOk = true;
+}
+
+function needSetup() {
+	if (!state.setupOk) throw new Error('setup failed');
+}
+
+async function caseCreateImage() {
+	needSetup();
+	const before = state.fake.requests.length;
+	const r = await execute('e2eCreateImage01');
+	expectSuccess(r, 'create image');
+	const out = items(r, 'Measure Images');
+	assert(out.length === 1, `expected 1 item, got ${out.length}`);
+	const m = out[0].json;
+	assert(m.state === 'success', `job state ${m.state}`);
+	assert(m.imageCount === 2, `expected 2 downloaded images, got ${m.imageCount}`);
+	const posts = postsSince(before, '/image_gen');
+	assert(posts.length === 1, `expected exactly one POST /image_gen, the fake saw ${posts.length}`);
+	const served = fakeImagesOf(m.job_id);
+	assert(served.length === 2, `the fake job has ${served.length} images`);
+	m.images.forEach((img, i) => {
+		const id = imageIdOf(served[i].url);
+		const expected = state.fake.imageBytesFor(id);
+		assert(img.isPng && img.mimeType === 'image/png', `image ${i} is not a PNG (${img.mimeType})`);
+		assert(img.bytes === expected.length, `image ${i}: n8n holds ${img.bytes} bytes, the fake served ${expected.length}`);
+	});
+}
+
+async function caseGetJob() {
+	needSetup();
+	const r = await execute('e2eGetJob0000001');
+	expectSuccess(r, 'get job');
+	const out = items(r, 'Describe Image');
+	assert(out.length === 1, `expected 1 item, got ${out.length}`);
+	const j = out[0].json;
+	assert(j.job_id === state.finishedImageJobId, `job_id ${j.job_id}`);
+	assert(j.state === 'success', `state ${j.state}`);
+	assert(j.mimeType === 'image/png', `mimeType ${j.mimeType}`);
+	assert(Number(j.imageCount) === fakeImagesOf(state.finishedImageJobId).length, `imageCount ${j.imageCount}`);
+	assert(String(j.fileName).startsWith(state.finishedImageJobId), `fileName ${j.fileName}`);
+}
+
+async function caseListJobs() {
+	needSetup();
+	// one job that is still running must not be listed under "success"
+	const running = state.fake.createJob({ config: { prompt: 'still running' }, queuedMs: 0, runningMs: 10 * 60_000 });
+	const expected = state.fake.jobs().filter((j) => j.state === 'success').map((j) => j.job_id).sort();
+	const r = await execute('e2eListJobs00001');
+	expectSuccess(r, 'list jobs');
+	const listed = items(r, 'List Jobs').map((i) => i.json);
+	assert(listed.every((j) => j.state === 'success'), `listed a job that is not finished: ${JSON.stringify(listed.find((j) => j.state !== 'success'))}`);
+	const ids = listed.map((j) => j.job_id).sort();
+	assert(!ids.includes(running.job_id), 'listed the running job under State = Success');
+	assert(JSON.stringify(ids) === JSON.stringify(expected), `listed ${ids.join(',')}; the fake has ${expected.join(',')}`);
+}
+
+async function caseBadKey() {
+	needSetup();
+	const jobsBefore = state.fake.jobs().length;
+	const r = await execute('e2eBadKey0000001');
+	assert(!r.timedOut, 'n8n execute timed out');
+	assert(r.code !== 0, 'the workflow with a wrong API key succeeded');
+	assert(r.text.includes('Dreamlook rejected the API key'), `the output lacks "Dreamlook rejected the API key":\n${r.text.slice(-2500)}`);
+	assert(!r.text.includes(WRONG_KEY), 'the wrong API key appears in n8n output');
+	assert(state.fake.jobs().length === jobsBefore, 'a job was created with a wrong key');
+}
+
+async function caseContinueOnFail() {
+	needSetup();
+	const r = await execute('e2eContinueFail1');
+	expectSuccess(r, 'continue on fail');
+	const got = items(r, 'Get Job').map((i) => i.json);
+	assert(got.length === 2, `Get Job output ${got.length} items`);
+	assert(got[0].state === 'success' && got[0].job_id === state.finishedImageJobId, `item 0: ${JSON.stringify(got[0])}`);
+	assert(typeof got[1].error === 'string' && /found nothing|not found|404/i.test(got[1].error), `item 1: ${JSON.stringify(got[1])}`);
+	const summary = items(r, 'Count Outcomes')[0].json;
+	assert(summary.total === 2 && summary.ok === 1 && summary.errors.length === 1, `downstream saw ${JSON.stringify(summary)}`);
+}
+
+async function caseExample(entry) {
+	needSetup();
+	const { wf, file } = entry;
+	if (wt.usesTrigger(wf)) {
+		if (!state.triggerBuilt) throw new Skip('trigger not built yet');
+		throw new Skip('starts with the trigger: run by the trigger case');
+	}
+	assert(wt.startsWithManualTrigger(wf), `examples/${file} has no Manual Trigger to run it with`);
+	const before = state.fake.requests.length;
+	const r = await execute(wf.id, 240_000);
+	expectSuccess(r, file);
+	const runData = r.run.data.resultData.runData;
+	for (const node of wf.nodes) {
+		if (node.disabled || node.type === 'n8n-nodes-base.stickyNote') continue;
+		assert(runData[node.name], `node "${node.name}" did not run`);
+	}
+	const imageGenPosts = postsSince(before, '/image_gen');
+	const trainingPosts = postsSince(before, '/dreambooth');
+	if (trainingPosts.length) {
+		// train then generate: the image job must use the checkpoint that training produced
+		const trainingJobId = state.fake.jobs().find((j) => j.job_type === 'dreambooth' && j.job_id && postsSince(before, '/dreambooth').length && j.dreambooth_result);
+		assert(imageGenPosts.length >= 1, 'no image job was created after training');
+		const checkpoints = (trainingJobId?.dreambooth_result?.checkpoints ?? []).map((c) => c.checkpoint_id);
+		assert(
+			imageGenPosts.every((p) => checkpoints.includes(p.body?.checkpoint_id)),
+			`image jobs used checkpoint ${imageGenPosts.map((p) => p.body?.checkpoint_id).join(',')}, training produced ${checkpoints.join(',')}`,
+		);
+	}
+	// examples that save images write them under their output folder
+	const outDir = path.join(FILES_DIR, wf.id);
+	if (wf.nodes.some((n) => n.type === 'n8n-nodes-base.readWriteFile')) {
+		const files = fs.existsSync(outDir) ? fs.readdirSync(outDir) : [];
+		assert(files.length > 0, `nothing was written to ${outDir}`);
+		for (const f of files) {
+			const buf = fs.readFileSync(path.join(outDir, f));
+			assert(buf.length > 8 && buf[0] === 0x89 && buf.toString('latin1', 1, 4) === 'PNG', `${f} is not a PNG`);
+		}
+	}
+}
+
+async function caseTrigger() {
+	needSetup();
+	if (!state.triggerBuilt) throw new Skip('trigger not built yet (no dist/nodes/Dreamlook/DreamlookTrigger.node.js)');
+	const fake = state.fake;
+	const workflowId = 'e2eTrigger000001';
+	const triggerName = 'Dreamlook Trigger';
+	const finishNew = (label) => {
+		const job = fake.createJob({ config: { prompt: `trigger test ${label}` }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
+		return fake.finishJob(job.job_id, 'success').job_id;
+	};
+	const waitForJobs = async (ids, timeoutMs) => {
+		const deadline = Date.now() + timeoutMs;
+		let db;
+		for (;;) {
+			db = await readDb(workflowId, triggerName);
+			const seen = new Set(db.executions.flatMap((e) => e.jobIds));
+			if (ids.every((id) => seen.has(id))) return db;
+			if (Date.now() > deadline) {
+				throw new Error(`no execution for ${ids.filter((id) => !seen.has(id)).join(', ')} within ${timeoutMs / 1000} s; executions: ${JSON.stringify(db.executions)}`);
+			}
+			await rt.sleep(2000);
+		}
+	};
+
+	const pub = await rt.runN8n(['publish:workflow', `--id=${workflowId}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+	assert(pub.code === 0, `publish:workflow failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
+
+	const before = fake.jobs().filter((j) => j.state === 'success').map((j) => j.job_id);
+	const [port1, broker1] = await freePorts();
+	let n8n = await rt.startN8n({ port: port1, brokerPort: broker1, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-start-1.log') });
+	state.servers.push(n8n);
+	let afterStart;
+	try {
+		// activation poll has run once the workflow is active with a cursor stored
+		const t0 = Date.now();
+		for (;;) {
+			const db = await readDb(workflowId, triggerName);
+			if (db.active && db.staticData && Object.keys(db.staticData).length > 0) break;
+			if (Date.now() - t0 > 60_000) throw new Error(`the trigger stored no state after activation: ${JSON.stringify(db)}\n${n8n.output().slice(-3000)}`);
+			await rt.sleep(1000);
+		}
+		const j1 = finishNew('1');
+		const j2 = finishNew('2');
+		log(`  finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
+		await waitForJobs([j1, j2], 100_000);
+		await n8n.stop();
+
+		const j3 = finishNew('3 (while n8n is down)');
+		const [port2, broker2] = await freePorts();
+		n8n = await rt.startN8n({ port: port2, brokerPort: broker2, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-start-2.log') });
+		state.servers.push(n8n);
+		await waitForJobs([j3], 60_000);
+		const j4 = finishNew('4 (after restart)');
+		log(`  restarted; ${j3} seen; finished ${j4}, waiting for the next poll`);
+		afterStart = await waitForJobs([j4], 100_000);
+		await rt.sleep(3000);
+		afterStart = await readDb(workflowId, triggerName);
+		await n8n.stop();
+
+		const counts = {};
+		for (const e of afterStart.executions) for (const id of e.jobIds) counts[id] = (counts[id] || 0) + 1;
+		for (const id of [j1, j2, j3, j4]) assert(counts[id] === 1, `job ${id} produced ${counts[id] || 0} executions, expected exactly 1`);
+		for (const id of before) assert((counts[id] || 0) <= 1, `job ${id} (finished before activation) produced ${counts[id]} executions`);
+		const failedExecutions = afterStart.executions.filter((e) => e.status === 'error' || e.error);
+		assert(failedExecutions.length === 0, `failed executions: ${JSON.stringify(failedExecutions)}`);
+		assert(afterStart.staticData && Object.keys(afterStart.staticData).length > 0, 'no staticData stored');
+		log(`  ${afterStart.executions.length} executions, staticData ${JSON.stringify(afterStart.staticData).slice(0, 200)}`);
+	} finally {
+		await n8n.stop();
+	}
+}
+
+async function caseEditor() {
+	needSetup();
+	if (flag('--no-browser')) throw new Skip('--no-browser');
+	const chromium = await rt.ensureChromium();
+	const { chromium: pw } = await rt.ensureBrowserTools();
+	const workflowId = state.triggerBuilt ? 'e2eTrigger000001' : 'e2eCreateImage01';
+	const expectTypes = state.triggerBuilt ? [wt.DREAMLOOK_NODE, wt.DREAMLOOK_TRIGGER] : [wt.DREAMLOOK_NODE];
+
+	const [port, broker] = await freePorts();
+	const n8n = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-editor.log') });
+	state.servers.push(n8n);
+	const browserHome = path.join(WORK, 'chromium-home');
+	fs.mkdirSync(browserHome, { recursive: true });
+	let browser;
+	try {
+		const base = `http://localhost:${port}`;
+		await setup.ensureOwner(n8n.url, OWNER);
+		// the node types the editor gets must include ours, with icon URLs that resolve
+		browser = await pw.launch({
+			executablePath: chromium,
+			headless: true,
+			args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+			env: { ...process.env, HOME: browserHome },
+			timeout: 60_000,
+		});
+		const context = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+		const page = await context.newPage();
+		const consoleErrors = [];
+		const failedRequests = [];
+		page.on('console', (msg) => {
+			if (msg.type() === 'error') consoleErrors.push(msg.text());
+		});
+		page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
+		page.on('response', (res) => {
+			if (res.status() >= 400 && res.url().startsWith(base)) failedRequests.push(`${res.status()} ${res.url()}`);
+		});
+		const login = await context.request.post(`${base}/rest/login`, { data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password } });
+		assert(login.ok(), `login failed: HTTP ${login.status()} ${await login.text()}`);
+
+		await page.goto(`${base}/workflow/${workflowId}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+		await page.waitForSelector('[data-test-id="canvas-node"]', { timeout: 60_000 });
+		await page.waitForLoadState('networkidle', { timeout: 30_000 }).catch(() => {});
+		await rt.sleep(1500);
+
+		const nodes = await page.$$eval('[data-test-id="canvas-node"]', (els) =>
+			els.map((el) => {
+				const img = el.querySelector('img');
+				const icon = el.querySelector('[data-test-id="node-icon"], .n8n-node-icon, [class*="nodeIcon"], [class*="node-icon"]');
+				return {
+					name: el.getAttribute('data-node-name') || el.textContent.trim().slice(0, 60),
+					type: el.getAttribute('data-node-type'),
+					img: img ? { src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0 } : null,
+					iconText: icon ? icon.textContent.trim() : null,
+					html: el.innerHTML.slice(0, 400),
+				};
+			}),
+		);
+		fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+		const shot = path.join(SCREENSHOT_DIR, 'editor.png');
+		await page.screenshot({ path: shot });
+		log(`  screenshot: ${path.relative(PROJECT_DIR, shot)}`);
+		fs.writeFileSync(path.join(WORK, 'editor-nodes.json'), JSON.stringify({ nodes, consoleErrors, failedRequests }, null, 2));
+
+		for (const type of expectTypes) {
+			const node = nodes.find((n) => n.type === type);
+			assert(node, `no canvas node of type ${type}; found ${nodes.map((n) => n.type || n.name).join(', ')}`);
+			assert(node.img && node.img.ok, `${type} renders no icon image (${JSON.stringify(node.img)}; ${node.html})`);
+			assert(/dreamlook/i.test(node.img.src), `${type} icon is ${node.img.src}`);
+			assert(node.iconText !== '?', `${type} shows the "?" placeholder`);
+			const icon = await context.request.get(new URL(node.img.src, base).toString());
+			assert(icon.ok() && (await icon.text()).includes('<svg'), `icon ${node.img.src}: HTTP ${icon.status()}`);
+		}
+		assert(consoleErrors.length === 0, `console errors in the editor:\n${consoleErrors.join('\n')}`);
+		assert(failedRequests.length === 0, `failed requests from the editor:\n${failedRequests.join('\n')}`);
+	} finally {
+		if (browser) await browser.close().catch(() => {});
+		await n8n.stop();
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function cleanup() {
+	for (const s of state.servers) await s.stop().catch(() => {});
+	if (state.fake) await state.fake.close().catch(() => {});
+	rt.killAllStarted('SIGKILL');
+}
+
+function summary() {
+	const passed = results.filter((r) => r.status === 'pass').length;
+	const failed = results.filter((r) => r.status === 'fail').length;
+	const skipped = results.filter((r) => r.status === 'skip');
+	log('');
+	for (const r of results) log(`${r.status.toUpperCase().padEnd(4)} ${r.name}${r.detail && r.status !== 'fail' ? ` (${r.detail})` : ''}`);
+	if (skipped.length) log(`skipped (neither passed nor failed): ${skipped.map((s) => `${s.name}: ${s.detail}`).join('; ')}`);
+	log(`${passed} passed, ${failed} failed`);
+	return failed;
+}
+
+async function main() {
+	const started = Date.now();
+	const overall = setTimeout(async () => {
+		results.push({ name: 'e2e total time', status: 'fail', ms: Date.now() - started, detail: `over ${TOTAL_TIMEOUT_MS / 1000} s` });
+		log(`FAIL e2e total time: over ${TOTAL_TIMEOUT_MS / 1000} s, stopping`);
+		await cleanup();
+		summary();
+		process.exit(1);
+	}, TOTAL_TIMEOUT_MS);
+	overall.unref();
+	for (const sig of ['SIGINT', 'SIGTERM']) {
+		process.once(sig, async () => {
+			log(`${sig}: stopping`);
+			await cleanup();
+			process.exit(130);
+		});
+	}
+
+	try {
+		await runCase('setup: provision, build, pack, install, fake API, import', 25 * 60_000, caseSetup);
+		await runCase('execute: create image job, wait, download, measure in Code', 180_000, caseCreateImage);
+		await runCase('execute: get job with images into Set', 180_000, caseGetJob);
+		await runCase('execute: list jobs (state filter)', 180_000, caseListJobs);
+		await runCase('execute: wrong API key fails with the credential message', 180_000, caseBadKey);
+		await runCase('execute: continue on fail', 180_000, caseContinueOnFail);
+		if (!fs.existsSync(EXAMPLES_DIR) || fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).length === 0) {
+			await runCase('examples', 1000, async () => {
+				throw new Error('no examples/*.json');
+			});
+		}
+		for (const entry of state.exampleWorkflows) {
+			await runCase(`example: ${entry.file}`, 300_000, () => caseExample(entry));
+		}
+		await runCase('trigger: published workflow, one execution per finished job, across a restart', 420_000, caseTrigger);
+		await runCase('editor: nodes render with icons, no console errors, screenshot', 240_000, caseEditor);
+	} finally {
+		await cleanup();
+		if (!flag('--keep')) {
+			// keep logs and the screenshot, drop the ~heavy user folder
+			fs.rmSync(path.join(WORK, 'n8n', '.n8n', 'binaryData'), { recursive: true, force: true });
+		}
+	}
+	log(`total ${Math.round((Date.now() - started) / 1000)} s`);
+	const failed = summary();
+	process.exit(failed ? 1 : 0);
+}
+
+main().catch(async (e) => {
+	log(`FAIL e2e driver: ${e.stack || e}`);
+	await cleanup();
+	results.push({ name: 'e2e driver', status: 'fail', ms: 0, detail: String(e.message) });
+	summary();
+	process.exit(1);
+});

@@ -1,0 +1,79 @@
+'use strict';
+// Shared by scripts/e2e.js and scripts/dev.js: turn a stored workflow (test/e2e/workflows/*.json,
+// examples/*.json) into what gets imported into a given n8n.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const DREAMLOOK_NODE = 'n8n-nodes-dreamlook.dreamlook';
+const DREAMLOOK_TRIGGER = 'n8n-nodes-dreamlook.dreamlookTrigger';
+
+/** @param {string} file */
+function readWorkflow(file) {
+	return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+/** Every `@@NAME@@` placeholder in a workflow file. @param {any} wf */
+function placeholdersOf(wf) {
+	return [...new Set([...JSON.stringify(wf).matchAll(/@@([A-Z0-9_]+)@@/g)].map((m) => m[1]))];
+}
+
+/**
+ * @param {any} wf
+ * @param {{credential?: {id: string, name: string}, replacements?: Record<string, string>,
+ *   pollIntervalSeconds?: number, setValues?: Record<string, string>}} o
+ *   credential: point every Dreamlook node (and trigger) at this credential;
+ *   replacements: @@NAME@@ -> value (JSON-string-escaped);
+ *   pollIntervalSeconds: override Options → Poll Interval of create operations (fast fake API);
+ *   setValues: Set-node assignments by name -> new value (e.g. the example's output folder).
+ */
+function prepareWorkflow(wf, { credential, replacements = {}, pollIntervalSeconds, setValues = {} } = {}) {
+	let text = JSON.stringify(wf);
+	for (const [name, value] of Object.entries(replacements)) {
+		text = text.split(`@@${name}@@`).join(JSON.stringify(String(value)).slice(1, -1));
+	}
+	const left = [...text.matchAll(/@@([A-Z0-9_]+)@@/g)].map((m) => m[1]);
+	if (left.length) throw new Error(`workflow "${wf.name}" has unfilled placeholders: ${[...new Set(left)].join(', ')}`);
+	const out = JSON.parse(text);
+	for (const node of out.nodes) {
+		if (credential && (node.type === DREAMLOOK_NODE || node.type === DREAMLOOK_TRIGGER)) {
+			node.credentials = { dreamlookApi: { id: credential.id, name: credential.name } };
+		}
+		if (pollIntervalSeconds && node.type === DREAMLOOK_NODE && node.parameters?.operation === 'create') {
+			node.parameters.options = { ...(node.parameters.options ?? {}), pollInterval: pollIntervalSeconds };
+		}
+		const assignments = node.type === 'n8n-nodes-base.set' ? node.parameters?.assignments?.assignments : null;
+		if (Array.isArray(assignments)) {
+			for (const a of assignments) if (a.name in setValues) a.value = setValues[a.name];
+		}
+	}
+	return out;
+}
+
+/** The workflow's first node type (what it starts with). @param {any} wf */
+function startsWithManualTrigger(wf) {
+	return wf.nodes.some((n) => n.type === 'n8n-nodes-base.manualTrigger');
+}
+
+/** @param {any} wf */
+function usesTrigger(wf) {
+	return wf.nodes.some((n) => n.type === DREAMLOOK_TRIGGER);
+}
+
+/** Write workflows as one file each into dir (for `n8n import:workflow --separate --input=dir`). */
+function writeImportDir(dir, workflows) {
+	fs.rmSync(dir, { recursive: true, force: true });
+	fs.mkdirSync(dir, { recursive: true });
+	for (const wf of workflows) fs.writeFileSync(path.join(dir, `${wf.id}.json`), JSON.stringify(wf, null, 2));
+}
+
+module.exports = {
+	DREAMLOOK_NODE,
+	DREAMLOOK_TRIGGER,
+	readWorkflow,
+	placeholdersOf,
+	prepareWorkflow,
+	startsWithManualTrigger,
+	usesTrigger,
+	writeImportDir,
+};
