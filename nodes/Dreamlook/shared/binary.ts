@@ -1,4 +1,4 @@
-import type { IBinaryKeyData, IExecuteFunctions } from 'n8n-workflow';
+import type { IBinaryKeyData, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
 
 import type { DreamlookJob, JobTypeKey } from '../api/contract';
@@ -8,12 +8,18 @@ import { backoffMs, isRetryableNetworkError, isRetryableStatus, RETRY_POLICY } f
 import { imagesOf } from './output';
 
 const DOWNLOAD_TIMEOUT_MS = 120000;
+
+/** The regular node and the trigger both download images. */
+type DownloadContext = IExecuteFunctions | IPollFunctions;
 const MIME_BY_EXTENSION: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
+
+/** What prepareBinaryData accepts: a Buffer or a readable stream. */
+type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
 
 interface StreamResponse {
 	statusCode: number;
 	headers: Record<string, string | string[] | undefined>;
-	body: NodeJS.ReadableStream & { destroy?: () => void };
+	body: BinarySource & { destroy?: () => void };
 }
 
 function extensionOf(url: string, contentType: string | undefined): string {
@@ -27,7 +33,7 @@ function extensionOf(url: string, contentType: string | undefined): string {
  * GETs a signed image URL as a stream. No credential is sent: the URL carries its own
  * signature, and the Dreamlook key must never go to the storage host.
  */
-async function fetchStream(ctx: IExecuteFunctions, url: string): Promise<StreamResponse> {
+async function fetchStream(ctx: DownloadContext, url: string): Promise<StreamResponse> {
 	const signal = cancelSignalOf(ctx);
 	for (let attempt = 1; ; attempt++) {
 		try {
@@ -73,7 +79,7 @@ export interface DownloadOptions {
  * Signed URLs expire after an hour: a 403 re-fetches the job (which re-signs them) once.
  */
 export async function downloadImages(
-	ctx: IExecuteFunctions,
+	ctx: DownloadContext,
 	job: DreamlookJob,
 	options: DownloadOptions,
 ): Promise<IBinaryKeyData> {
@@ -103,7 +109,7 @@ export async function downloadImages(
 		const contentType = String(response.headers['content-type'] ?? '').split(';')[0].trim() || undefined;
 		const extension = extensionOf(images[index].url, contentType);
 		binary[`${options.prefix}_${index}`] = await ctx.helpers.prepareBinaryData(
-			response.body as unknown as Buffer,
+			response.body,
 			`${job.job_id}_${index}.${extension}`,
 			contentType ?? MIME_BY_EXTENSION[extension] ?? 'application/octet-stream',
 		);
