@@ -17,7 +17,8 @@ export function toNodeOutput(
 	for (let itemIndex = 0; itemIndex < outcomes.length; itemIndex++) {
 		const outcome = outcomes[itemIndex];
 		if (!(outcome instanceof Error)) {
-			output.push({ json: outcome.json, binary: outcome.binary, pairedItem: { item: itemIndex } });
+			const hasBinary = outcome.binary !== undefined && Object.keys(outcome.binary).length > 0;
+			output.push({ json: outcome.json, ...(hasBinary ? { binary: outcome.binary } : {}), pairedItem: { item: itemIndex } });
 			continue;
 		}
 		if (ctx.continueOnFail()) {
