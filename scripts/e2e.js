@@ -228,8 +228,9 @@ async function caseSetup() {
 		const prepared = wt.prepareWorkflow(wf, {
 			credential: GOOD_CRED,
 			pollIntervalSeconds: 1,
-			setValues: { outputFolder: path.join(FILES_DIR, wf.id) },
+			textReplacements: { [wt.EXAMPLE_OUTPUT_FOLDER]: path.join(FILES_DIR, wf.id) },
 		});
+		fs.mkdirSync(path.join(FILES_DIR, wf.id), { recursive: true }); // the Write node needs the folder
 		state.exampleWorkflows.push({ file, wf: prepared });
 		if (wt.usesTrigger(wf) && !state.triggerBuilt) continue;
 		workflows.push(prepared);
@@ -337,13 +338,17 @@ async function caseExample(entry) {
 	const trainingPosts = postsSince(before, '/dreambooth');
 	if (trainingPosts.length) {
 		// train then generate: the image job must use the checkpoint that training produced
-		const trainingJobId = state.fake.jobs().find((j) => j.job_type === 'dreambooth' && j.job_id && postsSince(before, '/dreambooth').length && j.dreambooth_result);
-		assert(imageGenPosts.length >= 1, 'no image job was created after training');
-		const checkpoints = (trainingJobId?.dreambooth_result?.checkpoints ?? []).map((c) => c.checkpoint_id);
+		const trainingJobs = state.fake.jobs().filter((j) => j.job_type === 'dreambooth' && j.dreambooth_result);
+		const checkpoints = trainingJobs.flatMap((j) => (j.dreambooth_result.checkpoints ?? []).map((c) => c.checkpoint_id));
+		assert(trainingPosts.length === 1, `expected one training job, the fake saw ${trainingPosts.length} POST /dreambooth`);
+		assert(imageGenPosts.length === 1, `expected one image job after training, the fake saw ${imageGenPosts.length}`);
 		assert(
-			imageGenPosts.every((p) => checkpoints.includes(p.body?.checkpoint_id)),
-			`image jobs used checkpoint ${imageGenPosts.map((p) => p.body?.checkpoint_id).join(',')}, training produced ${checkpoints.join(',')}`,
+			checkpoints.includes(imageGenPosts[0].body?.checkpoint_id),
+			`the image job used checkpoint ${imageGenPosts[0].body?.checkpoint_id}; training produced ${checkpoints.join(', ') || 'none'}`,
 		);
+		const last = wf.nodes.filter((n) => n.type === wt.DREAMLOOK_NODE).pop();
+		const out = runData[last.name][0].data.main[0];
+		assert(out.length === 1 && Object.keys(out[0].binary ?? {}).length === Number(last.parameters.numSamples), `"${last.name}" returned ${JSON.stringify(out.map((i) => Object.keys(i.binary ?? {})))}`);
 	}
 	// examples that save images write them under their output folder
 	const outDir = path.join(FILES_DIR, wf.id);
@@ -361,69 +366,95 @@ async function caseTrigger() {
 	needSetup();
 	if (!state.triggerBuilt) throw new Skip('trigger not built yet (no dist/nodes/Dreamlook/DreamlookTrigger.node.js)');
 	const fake = state.fake;
-	const workflowId = 'e2eTrigger000001';
 	const triggerName = 'Dreamlook Trigger';
+	// the test workflow, and the example "react to finished jobs" (saves each job's images)
+	const published = [{ id: 'e2eTrigger000001' }];
+	const example = state.exampleWorkflows.find((e) => e.wf.nodes.some((n) => n.type === wt.DREAMLOOK_TRIGGER));
+	if (example) published.push({ id: example.wf.id, saveDir: path.join(FILES_DIR, example.wf.id), file: example.file });
+
 	const finishNew = (label) => {
 		const job = fake.createJob({ config: { prompt: `trigger test ${label}` }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
 		return fake.finishJob(job.job_id, 'success').job_id;
 	};
+	const seenIn = (db) => new Set(db.executions.flatMap((e) => e.jobIds));
 	const waitForJobs = async (ids, timeoutMs) => {
 		const deadline = Date.now() + timeoutMs;
-		let db;
 		for (;;) {
-			db = await readDb(workflowId, triggerName);
-			const seen = new Set(db.executions.flatMap((e) => e.jobIds));
-			if (ids.every((id) => seen.has(id))) return db;
+			const dbs = [];
+			for (const wf of published) dbs.push(await readDb(wf.id, triggerName));
+			const missing = dbs.map((db, i) => [published[i].id, ids.filter((id) => !seenIn(db).has(id))]).filter(([, m]) => m.length);
+			if (missing.length === 0) return dbs;
 			if (Date.now() > deadline) {
-				throw new Error(`no execution for ${ids.filter((id) => !seen.has(id)).join(', ')} within ${timeoutMs / 1000} s; executions: ${JSON.stringify(db.executions)}`);
+				throw new Error(`no execution within ${timeoutMs / 1000} s for ${JSON.stringify(missing)}; executions: ${JSON.stringify(dbs.map((d) => d.executions))}`);
 			}
 			await rt.sleep(2000);
 		}
 	};
-
-	const pub = await rt.runN8n(['publish:workflow', `--id=${workflowId}`], { userFolder: USER_FOLDER, env: N8N_ENV });
-	assert(pub.code === 0, `publish:workflow failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
-
-	const before = fake.jobs().filter((j) => j.state === 'success').map((j) => j.job_id);
-	const [port1, broker1] = await freePorts();
-	let n8n = await rt.startN8n({ port: port1, brokerPort: broker1, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-start-1.log') });
-	state.servers.push(n8n);
-	let afterStart;
-	try {
-		// activation poll has run once the workflow is active with a cursor stored
+	const startAndWaitActive = async (label, { firstStart }) => {
+		const [port, broker] = await freePorts();
+		const handle = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, `n8n-start-${label}.log`) });
+		state.servers.push(handle);
+		// Activation runs the first poll. On the first start, wait until each trigger stored its
+		// cursor (or n8n logged the activation), so that jobs finished next count as "after activation".
 		const t0 = Date.now();
 		for (;;) {
-			const db = await readDb(workflowId, triggerName);
-			if (db.active && db.staticData && Object.keys(db.staticData).length > 0) break;
-			if (Date.now() - t0 > 60_000) throw new Error(`the trigger stored no state after activation: ${JSON.stringify(db)}\n${n8n.output().slice(-3000)}`);
+			const out = handle.output();
+			let ready = out.includes('Editor is now accessible');
+			for (const wf of published) {
+				if (!ready || !firstStart) break;
+				const logged = out.includes('Activated workflow') && out.includes(wf.id);
+				const db = logged ? null : await readDb(wf.id, triggerName);
+				ready = logged || Boolean(db && JSON.stringify(db.staticData || {}).includes('cursor'));
+			}
+			if (ready) break;
+			if (/activation|could not be activated/i.test(out) && /error/i.test(out) && /Dreamlook/.test(out)) {
+				throw new Error(`activation failed:\n${out.slice(-3000)}`);
+			}
+			if (Date.now() - t0 > 90_000) throw new Error(`workflows were not activated within 90 s:\n${out.slice(-3000)}`);
 			await rt.sleep(1000);
 		}
+		return handle;
+	};
+
+	for (const wf of published) {
+		const pub = await rt.runN8n(['publish:workflow', `--id=${wf.id}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+		assert(pub.code === 0, `publish:workflow ${wf.id} failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
+	}
+	const finishedBefore = fake.jobs().filter((j) => j.state === 'success').map((j) => j.job_id);
+
+	let n8n = await startAndWaitActive('1', { firstStart: true });
+	try {
 		const j1 = finishNew('1');
 		const j2 = finishNew('2');
-		log(`  finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
+		log(`  activated; finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
 		await waitForJobs([j1, j2], 100_000);
 		await n8n.stop();
 
 		const j3 = finishNew('3 (while n8n is down)');
-		const [port2, broker2] = await freePorts();
-		n8n = await rt.startN8n({ port: port2, brokerPort: broker2, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-start-2.log') });
-		state.servers.push(n8n);
-		await waitForJobs([j3], 60_000);
+		n8n = await startAndWaitActive('2', { firstStart: false });
+		await waitForJobs([j3], 30_000);
 		const j4 = finishNew('4 (after restart)');
-		log(`  restarted; ${j3} seen; finished ${j4}, waiting for the next poll`);
-		afterStart = await waitForJobs([j4], 100_000);
-		await rt.sleep(3000);
-		afterStart = await readDb(workflowId, triggerName);
+		log(`  restarted; ${j3} seen at activation; finished ${j4}, waiting for the next poll`);
+		await waitForJobs([j4], 100_000);
+		await rt.sleep(3000); // let any duplicate show up
 		await n8n.stop();
 
-		const counts = {};
-		for (const e of afterStart.executions) for (const id of e.jobIds) counts[id] = (counts[id] || 0) + 1;
-		for (const id of [j1, j2, j3, j4]) assert(counts[id] === 1, `job ${id} produced ${counts[id] || 0} executions, expected exactly 1`);
-		for (const id of before) assert((counts[id] || 0) <= 1, `job ${id} (finished before activation) produced ${counts[id]} executions`);
-		const failedExecutions = afterStart.executions.filter((e) => e.status === 'error' || e.error);
-		assert(failedExecutions.length === 0, `failed executions: ${JSON.stringify(failedExecutions)}`);
-		assert(afterStart.staticData && Object.keys(afterStart.staticData).length > 0, 'no staticData stored');
-		log(`  ${afterStart.executions.length} executions, staticData ${JSON.stringify(afterStart.staticData).slice(0, 200)}`);
+		for (const wf of published) {
+			const db = await readDb(wf.id, triggerName);
+			const counts = {};
+			for (const e of db.executions) for (const id of e.jobIds) counts[id] = (counts[id] || 0) + 1;
+			for (const id of [j1, j2, j3, j4]) assert(counts[id] === 1, `${wf.id}: job ${id} produced ${counts[id] || 0} executions, expected exactly 1`);
+			for (const id of finishedBefore) assert(!counts[id], `${wf.id}: job ${id} finished before activation but was emitted`);
+			const failed = db.executions.filter((e) => e.status !== 'success' || e.error);
+			assert(failed.length === 0, `${wf.id}: executions not successful: ${JSON.stringify(failed)}`);
+			assert(db.staticData && JSON.stringify(db.staticData).includes('cursor'), `${wf.id}: no cursor in staticData: ${JSON.stringify(db.staticData)}`);
+			if (wf.saveDir) {
+				for (const id of [j1, j2, j3, j4]) {
+					assert(fs.existsSync(path.join(wf.saveDir, `${id}_0.png`)), `${wf.file}: ${id}_0.png was not saved in ${wf.saveDir}`);
+				}
+			}
+			log(`  ${wf.id}: ${db.executions.length} executions for ${Object.keys(counts).length} jobs; staticData ${JSON.stringify(db.staticData).slice(0, 160)}`);
+		}
 	} finally {
 		await n8n.stop();
 	}

@@ -7,6 +7,8 @@ const path = require('node:path');
 
 const DREAMLOOK_NODE = 'n8n-nodes-dreamlook.dreamlook';
 const DREAMLOOK_TRIGGER = 'n8n-nodes-dreamlook.dreamlookTrigger';
+/** Where examples/*.json save images (n8n's Docker image: HOME=/home/node, files allowed in ~/.n8n-files). */
+const EXAMPLE_OUTPUT_FOLDER = '/home/node/.n8n-files/dreamlook';
 
 /** @param {string} file */
 function readWorkflow(file) {
@@ -25,10 +27,15 @@ function placeholdersOf(wf) {
  *   credential: point every Dreamlook node (and trigger) at this credential;
  *   replacements: @@NAME@@ -> value (JSON-string-escaped);
  *   pollIntervalSeconds: override Options → Poll Interval of create operations (fast fake API);
- *   setValues: Set-node assignments by name -> new value (e.g. the example's output folder).
+ *   setValues: Set-node assignments by name -> new value;
+ *   textReplacements: literal text -> new text anywhere in the workflow (e.g. the examples' output
+ *   folder EXAMPLE_OUTPUT_FOLDER).
  */
-function prepareWorkflow(wf, { credential, replacements = {}, pollIntervalSeconds, setValues = {} } = {}) {
+function prepareWorkflow(wf, { credential, replacements = {}, pollIntervalSeconds, setValues = {}, textReplacements = {} } = {}) {
 	let text = JSON.stringify(wf);
+	for (const [from, to] of Object.entries(textReplacements)) {
+		text = text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
+	}
 	for (const [name, value] of Object.entries(replacements)) {
 		text = text.split(`@@${name}@@`).join(JSON.stringify(String(value)).slice(1, -1));
 	}
@@ -70,6 +77,7 @@ function writeImportDir(dir, workflows) {
 module.exports = {
 	DREAMLOOK_NODE,
 	DREAMLOOK_TRIGGER,
+	EXAMPLE_OUTPUT_FOLDER,
 	readWorkflow,
 	placeholdersOf,
 	prepareWorkflow,
