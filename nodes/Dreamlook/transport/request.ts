@@ -15,6 +15,7 @@ import {
 	isRetryableStatus,
 	type Method,
 	parseRetryAfterMs,
+	rateLimitWaitMs,
 	RETRY_POLICY,
 	wasNeverSent,
 } from './retry';
@@ -98,6 +99,8 @@ export async function dreamlookRequest(
 ): Promise<DreamlookResponse> {
 	const { baseUrl, apiKey } = await getConnection(ctx);
 	const maxAttempts = request.maxAttempts ?? RETRY_POLICY.maxAttempts;
+	// A caller that limits attempts (the trigger's poll budget) limits 429 retries too.
+	const maxRateLimitedAttempts = request.maxAttempts ?? RETRY_POLICY.maxRateLimitedAttempts;
 	const signal = cancelSignalOf(ctx);
 	const options: IHttpRequestOptions = {
 		method: request.method,
@@ -121,6 +124,10 @@ export async function dreamlookRequest(
 			itemIndex: request.itemIndex,
 		});
 
+	// Failures other than 429 and 429 answers are bounded separately (see RETRY_POLICY).
+	let failures = 0;
+	let rateLimited = 0;
+	let rateLimitedWaitMs = 0;
 	for (let attempt = 1; ; attempt++) {
 		let response: FullResponse;
 		try {
@@ -134,8 +141,9 @@ export async function dreamlookRequest(
 				throw new NodeOperationError(ctx.getNode(), 'The execution was stopped while talking to Dreamlook', { itemIndex: request.itemIndex });
 			}
 			const networkCode = networkCodeOf(error);
-			if (attempt < maxAttempts && isRetryableNetworkError(request.method, networkCode)) {
-				await sleep(backoffMs(attempt), signal);
+			failures++;
+			if (failures < maxAttempts && isRetryableNetworkError(request.method, networkCode)) {
+				await sleep(backoffMs(failures), signal);
 				continue;
 			}
 			const outcomeUnknown = request.method === 'POST' && !wasNeverSent(networkCode);
@@ -146,17 +154,28 @@ export async function dreamlookRequest(
 		if (status >= 200 && status < 300) {
 			if (!isUnreadable(body)) return { status, body };
 			// A 2xx POST with a broken body most likely created the job: never repeat it.
-			if (request.method === 'GET' && attempt < maxAttempts) {
-				await sleep(backoffMs(attempt), signal);
+			failures++;
+			if (request.method === 'GET' && failures < maxAttempts) {
+				await sleep(backoffMs(failures), signal);
 				continue;
 			}
 			throw fail({ status, body: 'unreadable response body', outcomeUnknown: request.method === 'POST' }, attempt);
 		}
 		if (request.passStatuses?.includes(status)) return { status, body };
-		if (attempt < maxAttempts && isRetryableStatus(request.method, status)) {
-			const retryAfter = parseRetryAfterMs(headers?.['retry-after'], Date.now());
-			if (retryAfter === undefined || retryAfter <= RETRY_POLICY.maxRetryAfterMs) {
-				await sleep(retryAfter ?? backoffMs(attempt), signal);
+		const retryAfter = parseRetryAfterMs(headers?.['retry-after'], Date.now());
+		const waitAllowed = retryAfter === undefined || retryAfter <= RETRY_POLICY.maxRetryAfterMs;
+		if (status === 429 && isRetryableStatus(request.method, status)) {
+			rateLimited++;
+			const wait = rateLimitWaitMs(retryAfter, rateLimited);
+			if (waitAllowed && rateLimited < maxRateLimitedAttempts && rateLimitedWaitMs + wait <= RETRY_POLICY.maxRateLimitedWaitMs) {
+				rateLimitedWaitMs += wait;
+				await sleep(wait, signal);
+				continue;
+			}
+		} else if (isRetryableStatus(request.method, status)) {
+			failures++;
+			if (waitAllowed && failures < maxAttempts) {
+				await sleep(retryAfter ?? backoffMs(failures), signal);
 				continue;
 			}
 		}

@@ -9,6 +9,13 @@ export const RETRY_POLICY = {
 	maxDelayMs: 15000,
 	/** A Retry-After longer than this is not waited for: the error is reported instead. */
 	maxRetryAfterMs: 60000,
+	/**
+	 * A 429 is a known rejection (nothing was done), so it is repeated more often than other
+	 * failures: many items against a concurrency limit see several in a row. Bounded by count
+	 * and by the total time spent waiting on 429s for one request.
+	 */
+	maxRateLimitedAttempts: 12,
+	maxRateLimitedWaitMs: 120000,
 } as const;
 
 const RETRYABLE_STATUS_FOR_GET = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -58,4 +65,13 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 	const exponential = RETRY_POLICY.baseDelayMs * 2 ** (attempt - 1);
 	const jitter = 0.8 + random() * 0.4;
 	return Math.min(RETRY_POLICY.maxDelayMs, Math.round(exponential * jitter));
+}
+
+/**
+ * How long to wait after a 429: the server's Retry-After (never less) plus a random spread, so
+ * that items rejected together do not all come back at the same instant; backoff without one.
+ */
+export function rateLimitWaitMs(retryAfterMs: number | undefined, rateLimitedCount: number, random: () => number = Math.random): number {
+	if (retryAfterMs === undefined) return backoffMs(rateLimitedCount, random);
+	return retryAfterMs + Math.round(random() * Math.max(250, retryAfterMs * 0.5));
 }
