@@ -465,7 +465,7 @@ async function caseEditor() {
 	if (flag('--no-browser')) throw new Skip('--no-browser');
 	const chromium = await rt.ensureChromium();
 	const { chromium: pw } = await rt.ensureBrowserTools();
-	const workflowId = state.triggerBuilt ? 'e2eTrigger000001' : 'e2eCreateImage01';
+	const workflowId = state.triggerBuilt ? 'e2eEditorBoth001' : 'e2eCreateImage01';
 	const expectTypes = state.triggerBuilt ? [wt.DREAMLOOK_NODE, wt.DREAMLOOK_TRIGGER] : [wt.DREAMLOOK_NODE];
 
 	const [port, broker] = await freePorts();
@@ -490,11 +490,11 @@ async function caseEditor() {
 		const consoleErrors = [];
 		const failedRequests = [];
 		page.on('console', (msg) => {
-			if (msg.type() === 'error') consoleErrors.push(msg.text());
+			if (msg.type() === 'error') consoleErrors.push(`${msg.text()}${msg.location()?.url ? ` (${msg.location().url})` : ''}`);
 		});
 		page.on('pageerror', (err) => consoleErrors.push(`pageerror: ${err.message}`));
 		page.on('response', (res) => {
-			if (res.status() >= 400 && res.url().startsWith(base)) failedRequests.push(`${res.status()} ${res.url()}`);
+			if (res.status() >= 400) failedRequests.push(`${res.status()} ${res.request().method()} ${res.url()}`);
 		});
 		const login = await context.request.post(`${base}/rest/login`, { data: { emailOrLdapLoginId: OWNER.email, password: OWNER.password } });
 		assert(login.ok(), `login failed: HTTP ${login.status()} ${await login.text()}`);
@@ -521,7 +521,6 @@ async function caseEditor() {
 		const shot = path.join(SCREENSHOT_DIR, 'editor.png');
 		await page.screenshot({ path: shot });
 		log(`  screenshot: ${path.relative(PROJECT_DIR, shot)}`);
-		fs.writeFileSync(path.join(WORK, 'editor-nodes.json'), JSON.stringify({ nodes, consoleErrors, failedRequests }, null, 2));
 
 		for (const type of expectTypes) {
 			const node = nodes.find((n) => n.type === type);
@@ -532,7 +531,26 @@ async function caseEditor() {
 			const icon = await context.request.get(new URL(node.img.src, base).toString());
 			assert(icon.ok() && (await icon.text()).includes('<svg'), `icon ${node.img.src}: HTTP ${icon.status()}`);
 		}
-		assert(consoleErrors.length === 0, `console errors in the editor:\n${consoleErrors.join('\n')}`);
+		// open the regular node: its parameters panel must render too
+		const regular = nodes.find((n) => n.type === wt.DREAMLOOK_NODE);
+		await page.dblclick(`[data-test-id="canvas-node"][data-node-type="${wt.DREAMLOOK_NODE}"]`);
+		await page.waitForSelector('[data-test-id="ndv"], [data-test-id="node-parameters"]', { timeout: 30_000 });
+		await rt.sleep(1000);
+		const panelText = await page.locator('[data-test-id="node-parameters"]').first().innerText({ timeout: 10_000 });
+		const ndvShot = path.join(SCREENSHOT_DIR, 'node-panel.png');
+		await page.screenshot({ path: ndvShot });
+		log(`  screenshot: ${path.relative(PROJECT_DIR, ndvShot)} (${regular.name} opened)`);
+		assert(/Resource/.test(panelText) && /Operation/.test(panelText), `the node panel shows no Resource/Operation fields:\n${panelText.slice(0, 500)}`);
+		fs.writeFileSync(path.join(WORK, 'editor-nodes.json'), JSON.stringify({ nodes, consoleErrors, failedRequests }, null, 2));
+		// Opening a node panel makes the editor probe /schemas/<type>/<version>.json for an optional
+		// output schema (a node's __schema__ folder); it answers 404 when the package ships none.
+		// That probe is the one tolerated 404 (reported, not failed).
+		const schemaProbe = (text) => /\/schemas\/n8n-nodes-dreamlook\.[A-Za-z]+\/[\d.]+(\/[^ )]*)?\.json/.test(text) && /404/.test(text);
+		const probes = failedRequests.filter(schemaProbe);
+		if (probes.length) log(`  note: no output schema shipped (editor probe answered 404): ${probes.map((p) => p.split(' ').pop()).join(', ')}`);
+		consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !schemaProbe(e)));
+		failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => !schemaProbe(r)));
+		assert(consoleErrors.length === 0, `console errors in the editor:\n${consoleErrors.join('\n')}\nfailed requests:\n${failedRequests.join('\n')}`);
 		assert(failedRequests.length === 0, `failed requests from the editor:\n${failedRequests.join('\n')}`);
 	} finally {
 		if (browser) await browser.close().catch(() => {});
