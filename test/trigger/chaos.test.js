@@ -60,6 +60,7 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 			faultsInjected: 0,
 			reloads: 0,
 			lostSaves: 0,
+			itemsInLostSavePolls: 0,
 			duplicatesAfterLostSave: 0,
 			maxStateBytes: 0,
 			maxItemsPerPoll: 0,
@@ -133,7 +134,7 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		let saved = copy(memory);
 
 		const emitted = new Map(); // id -> times
-		const atRisk = new Set(); // ids emitted by a poll whose save was lost
+		const atRisk = new Map(); // id -> how many polls that emitted it lost their save
 
 		const pollOnceMore = async (afterBurst = false) => {
 			figures.polls++;
@@ -169,7 +170,8 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 			if (random() < LOST_SAVE_RATE) {
 				// Crash between the emit and the save: n8n comes back with the previous snapshot.
 				figures.lostSaves++;
-				ids.forEach((id) => atRisk.add(id));
+				figures.itemsInLostSavePolls += ids.length;
+				ids.forEach((id) => atRisk.set(id, (atRisk.get(id) ?? 0) + 1));
 				memory = copy(saved);
 			} else {
 				saved = copy(memory);
@@ -204,7 +206,8 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		const successes = [...finished].filter(([, outcome]) => outcome === 'success').map(([id]) => id);
 		const missing = successes.filter((id) => !emitted.has(id));
 		const unexpected = [...emitted.keys()].filter((id) => finished.get(id) !== 'success');
-		const duplicatedWithoutLostSave = [...emitted].filter(([id, times]) => times > 1 && !atRisk.has(id));
+		// A job may come again once per lost save of a poll that emitted it, never more.
+		const duplicatedWithoutLostSave = [...emitted].filter(([id, times]) => times - 1 > (atRisk.get(id) ?? 0));
 		figures.seconds = Math.round((performance.now() - started) / 100) / 10;
 
 		console.log(
@@ -227,8 +230,6 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		expect(missing).toEqual([]);
 		expect(unexpected).toEqual([]);
 		expect(duplicatedWithoutLostSave).toEqual([]);
-		// Duplicates happen only after a lost save, and at most once per job and lost save.
-		expect(figures.duplicatesAfterLostSave).toBeLessThanOrEqual(atRisk.size);
 		expect(figures.failedPolls).toBeGreaterThan(0);
 		expect(figures.maxStateBytes).toBeLessThanOrEqual(4096);
 	} finally {
