@@ -1,0 +1,133 @@
+'use strict';
+// Bench 2 — Wait for completion: API calls per job and detection delay, the node vs the loop users
+// build today (HTTP Request → Wait → HTTP Request → If, looping back), at the same interval.
+//
+// The loop is modelled as the HTTP sequence n8n would send: every item's POST at once (HTTP
+// Request node), then per round: wait one interval, GET every item still in the loop (all at
+// once), items whose job ended leave through the If node's true branch — in that round's run —
+// and the rest go round again. Both runs get the same jobs (running time fixed per prompt).
+// Calls and delays are read from the fake API's request log: the detection of a job is the
+// response to the GET that saw it ended (its last GET), its delay = that instant − the job's end.
+const path = require('node:path');
+const { ROOT, imageParameters, runNode, imageGenBody, httpJson, sleep, runAsScript } = require('./lib');
+const { startFakeProcess } = require('./fake-process');
+
+const ITEMS = 20;
+const INTERVAL_MS = 1000;
+const LATENCY_MS = 50;
+const QUEUED_MS = 500;
+
+/** Running time of item i's job: spread over 1.5–6.5 s, the same in both runs. */
+function runningMsOf(i) {
+	return 1500 + ((i * 2903 + 1201) % 5000);
+}
+
+const TERMINAL = new Set(['success', 'failure']);
+
+async function userLoop(fake) {
+	const created = await Promise.all(Array.from({ length: ITEMS }, (_, i) => httpJson(fake, 'POST', '/image_gen', imageGenBody(i))));
+	let pending = created.map((response, i) => ({ i, jobId: response.body.job_id }));
+	const leftInRound = new Map();
+	let round = 0;
+	while (pending.length > 0) {
+		await sleep(INTERVAL_MS);
+		round++;
+		const states = await Promise.all(pending.map((entry) => httpJson(fake, 'GET', `/jobs/image-gen/${entry.jobId}`)));
+		const next = [];
+		states.forEach((response, index) => {
+			if (TERMINAL.has(response.body.state)) leftInRound.set(pending[index].i, round);
+			else next.push(pending[index]);
+		});
+		pending = next;
+	}
+	return { rounds: new Set(leftInRound.values()).size, lastOutAt: performance.timeOrigin + performance.now() };
+}
+
+/** Calls per job and detection delays from the fake's log. */
+async function measure(fake) {
+	const log = await fake.call('requestLog');
+	const ends = await fake.call('jobEnds');
+	const perJob = ends.map((job) => {
+		const gets = log.filter((entry) => entry.method === 'GET' && entry.path.endsWith(`/${job.id}`) && entry.status === 200);
+		const last = gets[gets.length - 1];
+		return { id: job.id, prompt: job.prompt, calls: 1 + gets.length, delayMs: last.at + last.durationMs - job.endMs, endMs: job.endMs };
+	});
+	const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+	return {
+		jobs: perJob.length,
+		callsPerJob: mean(perJob.map((job) => job.calls)),
+		meanDelayMs: mean(perJob.map((job) => job.delayMs)),
+		maxDelayMs: Math.max(...perJob.map((job) => job.delayMs)),
+		lastEndMs: Math.max(...perJob.map((job) => job.endMs)),
+		perJob,
+	};
+}
+
+async function main() {
+	const fake = await startFakeProcess({ latencyMs: LATENCY_MS, timing: { queuedMs: QUEUED_MS, runningMs: 3000 } });
+	try {
+		const durations = {};
+		for (let i = 0; i < ITEMS; i++) durations[`bench item ${i}`] = runningMsOf(i);
+		await fake.call('setRunningMsByPrompt', durations);
+		// Warm-up (module loading, first connections).
+		await runNode(fake, imageParameters(), { items: 1 });
+
+		await fake.call('reset');
+		const loopRun = await userLoop(fake);
+		const loop = await measure(fake);
+
+		await fake.call('reset');
+		const { output, runs, result } = await runNode(
+			fake,
+			imageParameters({ waitForCompletion: true, downloadImages: false, options: { pollInterval: INTERVAL_MS / 1000, timeout: 60 } }),
+			{ items: ITEMS },
+		);
+		const nodeOutAt = performance.timeOrigin + performance.now();
+		const node = await measure(fake);
+		const ends = await fake.call('jobEnds');
+		const promptOf = new Map(ends.map((job) => [job.id, job.prompt]));
+		const paired = output.length === ITEMS && output.every((item, index) => item.pairedItem?.item === index && promptOf.get(item.json.job_id) === `bench item ${index}` && item.json.state === 'success');
+		const failed = output.filter((item) => item.json.error).length;
+		process.stderr.write(`  loop: ${JSON.stringify({ ...loop, perJob: undefined, rounds: loopRun.rounds })}\n  node: ${JSON.stringify({ ...node, perJob: undefined, runs, paired, failed })}\n`);
+		if (result.error) throw result.error;
+
+		const ratio = node.callsPerJob / loop.callsPerJob;
+		const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+		return {
+			name: 'wait',
+			title: `2. Wait for completion, ${ITEMS} jobs (${QUEUED_MS / 1000} s queued + 1.5–6.5 s running, same jobs for both), interval ${INTERVAL_MS / 1000} s, ${LATENCY_MS} ms latency`,
+			rows: [
+				{ measure: 'API calls per job: loop / node', value: `${loop.callsPerJob.toFixed(2)} / ${node.callsPerJob.toFixed(2)} (${ratio.toFixed(2)}×)`, goal: '≤ 1.0×', ok: ratio <= 1.0 },
+				{
+					measure: 'detection delay mean / max: loop',
+					value: `${s(loop.meanDelayMs)} / ${s(loop.maxDelayMs)}`,
+				},
+				{
+					measure: 'detection delay mean / max: node',
+					value: `${s(node.meanDelayMs)} / ${s(node.maxDelayMs)}`,
+					// Both the loop and the node see a finished job at their next status request: up to one
+					// interval plus that request's own round trip (about 2 × latency here) late.
+					goal: `max ≤ ${s(INTERVAL_MS)} + 1 request`,
+					ok: node.maxDelayMs <= INTERVAL_MS + 2 * LATENCY_MS,
+				},
+				{
+					measure: 'runs items leave in: loop / node',
+					value: `${loopRun.rounds} / ${runs} (node: ${output.length} items, ${paired ? 'each paired to its input' : 'PAIRING WRONG'}, ${failed} failed)`,
+					goal: 'node: 1, paired',
+					ok: runs === 1 && paired && failed === 0,
+				},
+				{
+					measure: 'all items out after the last job ended: loop / node',
+					value: `${s(loopRun.lastOutAt - loop.lastEndMs)} / ${s(nodeOutAt - node.lastEndMs)}`,
+				},
+			],
+			raw: { loop: { ...loop, rounds: loopRun.rounds }, node: { ...node, runs, paired, failed } },
+		};
+	} finally {
+		await fake.close();
+		require(path.join(ROOT, 'test/harness')).cleanupHarness();
+	}
+}
+
+runAsScript(module, main);
+module.exports = { main };
