@@ -383,6 +383,7 @@ function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
  */
 async function runN8n(args, { userFolder, env, timeoutMs = 3 * 60_000, brokerPort, echo = false }) {
 	if (!fs.existsSync(N8N_BIN)) fail(`n8n is not provisioned: run node scripts/n8n-runtime.js first`);
+	userFolder = path.resolve(userFolder);
 	fs.mkdirSync(userFolder, { recursive: true });
 	return run(NODE24, [N8N_BIN, ...args], {
 		cwd: userFolder,
@@ -452,12 +453,13 @@ async function waitForPath(baseUrl, urlPath, { timeoutMs = 120_000, child } = {}
 /**
  * Start `n8n start` on loopback and wait for /healthz.
  * @param {{port: number, userFolder: string, env?: Record<string,string>, brokerPort?: number,
- *          logFile?: string, echo?: boolean, timeoutMs?: number, wait?: boolean}} o
+ *          logFile?: string, echo?: boolean, onOutput?: (text: string) => void, timeoutMs?: number, wait?: boolean}} o
  * @returns {Promise<{url: string, port: number, child: import('node:child_process').ChildProcess,
  *          output: () => string, stop: (timeoutMs?: number) => Promise<void>}>}
  */
-async function startN8n({ port, userFolder, env, brokerPort, logFile, echo = false, timeoutMs = 120_000, wait = true }) {
+async function startN8n({ port, userFolder, env, brokerPort, logFile, echo = false, onOutput, timeoutMs = 120_000, wait = true }) {
 	if (!fs.existsSync(N8N_BIN)) fail(`n8n is not provisioned: run node scripts/n8n-runtime.js first`);
+	userFolder = path.resolve(userFolder);
 	fs.mkdirSync(userFolder, { recursive: true });
 	const child = spawnTracked(NODE24, [N8N_BIN, 'start'], {
 		cwd: userFolder,
@@ -471,6 +473,7 @@ async function startN8n({ port, userFolder, env, brokerPort, logFile, echo = fal
 		if (output.length > 2_000_000) output = output.slice(-1_000_000);
 		if (logStream) logStream.write(d);
 		if (echo) process.stdout.write(d);
+		if (onOutput) onOutput(String(d));
 	};
 	child.stdout.on('data', onData);
 	child.stderr.on('data', onData);
