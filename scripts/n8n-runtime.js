@@ -224,11 +224,16 @@ async function installN8n() {
 	} else {
 		log(`installing n8n@${N8N_VERSION} into ${N8N_DIR} (about 3 minutes, ~3 GB)`);
 		const t0 = Date.now();
-		const r = await run(
-			'npm',
-			['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--no-save', `n8n@${N8N_VERSION}`],
-			{ cwd: N8N_DIR, env: npmEnv(), timeoutMs: 40 * 60_000 },
-		);
+		let r;
+		for (let attempt = 1; attempt <= 2; attempt++) {
+			r = await run(
+				'npm',
+				['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--no-save', `n8n@${N8N_VERSION}`],
+				{ cwd: N8N_DIR, env: npmEnv(), timeoutMs: 30 * 60_000 },
+			);
+			if (r.code === 0 && fs.existsSync(N8N_BIN)) break;
+			if (attempt === 1) log(`npm install failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}); trying once more`);
+		}
 		if (r.code !== 0 || !fs.existsSync(N8N_BIN)) {
 			fail(
 				`npm install n8n@${N8N_VERSION} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}).\n` +
