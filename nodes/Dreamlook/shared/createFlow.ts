@@ -9,6 +9,13 @@ import { type ItemOutcome, toNodeOutput } from './itemResults';
 import { jobToJson } from './output';
 import { waitForJobs } from './waitForJobs';
 
+/**
+ * Create requests start at least this far apart (at most 100 a second): with many items, their
+ * requests stay spread instead of leaving in waves (see mapWithConcurrency). It never binds while
+ * Concurrency ÷ latency is below 100 a second (10 in flight at 100 ms or more).
+ */
+const CREATE_START_SPACING_MS = 10;
+
 export interface CreateSettings {
 	type: JobTypeKey;
 	waitForCompletion: boolean;
@@ -56,8 +63,11 @@ export async function runCreateFlow(
 	if (firstInvalid && !ctx.continueOnFail()) throw firstInvalid;
 
 	const toCreate = bodies.flatMap((body, itemIndex) => (body ? [itemIndex] : []));
-	const created = await mapWithConcurrency(toCreate.length, settings.concurrency, async (index) =>
-		createJob(ctx, settings.type, bodies[toCreate[index]] as IDataObject, toCreate[index]),
+	const created = await mapWithConcurrency(
+		toCreate.length,
+		settings.concurrency,
+		async (index) => createJob(ctx, settings.type, bodies[toCreate[index]] as IDataObject, toCreate[index]),
+		{ minStartIntervalMs: CREATE_START_SPACING_MS, signal: ctx.getExecutionCancelSignal() },
 	);
 	const createdJobIds: string[] = [];
 	const toWait: Array<{ itemIndex: number; type: JobTypeKey; jobId: string }> = [];
