@@ -27,9 +27,20 @@ function progressOf(job: DreamlookJob): string {
 }
 
 /**
+ * Jobs due within this much of the soonest one are checked in the same round, so that status
+ * requests go out in batches rather than one timer per job.
+ */
+function batchWindowMs(intervalMs: number): number {
+	return Math.min(100, intervalMs / 10);
+}
+
+/**
  * Polls every pending job once per interval until each reaches a terminal state or the deadline
  * passes. All jobs are watched together, so items leave in one output, paired to their inputs.
- * A GET that fails transiently is logged and retried next round; the deadline bounds it all.
+ * Each job is next checked one interval after its own last answer — the rhythm of the
+ * Wait → HTTP Request loop, per job — so with more jobs than Concurrency a slow round does not
+ * delay the jobs answered early in it. A GET that fails transiently is logged and retried at the
+ * job's next check; the deadline bounds it all (one last check of every job at the deadline).
  */
 export async function waitForJobs(
 	ctx: IExecuteFunctions,
@@ -40,19 +51,29 @@ export async function waitForJobs(
 	const lastSeen = new Map<number, { job?: DreamlookJob; error?: Error }>();
 	const signal = ctx.getExecutionCancelSignal();
 	const deadline = Date.now() + options.timeoutMs;
+	// When each job is next due: one interval after its creation, then after each answer.
+	const dueAt = new Map<number, number>(jobs.map((job) => [job.itemIndex, Date.now() + options.intervalMs]));
 	let pending = [...jobs];
 
 	while (pending.length > 0) {
 		const remaining = deadline - Date.now();
 		if (remaining <= 0) break;
-		await sleep(Math.min(options.intervalMs, remaining), signal);
+		const soonest = Math.min(...pending.map((job) => dueAt.get(job.itemIndex) ?? 0));
+		await sleep(Math.max(0, Math.min(soonest - Date.now(), remaining)), signal);
 
-		const results = await mapWithConcurrency(pending.length, options.concurrency, async (index) =>
-			getJob(ctx, pending[index].type, pending[index].jobId, pending[index].itemIndex),
-		);
-		const stillPending: PendingJob[] = [];
+		const now = Date.now();
+		const atDeadline = now >= deadline;
+		const due = pending.filter((job) => atDeadline || (dueAt.get(job.itemIndex) ?? 0) <= now + batchWindowMs(options.intervalMs));
+		const results = await mapWithConcurrency(due.length, options.concurrency, async (index) => {
+			try {
+				return await getJob(ctx, due[index].type, due[index].jobId, due[index].itemIndex);
+			} finally {
+				dueAt.set(due[index].itemIndex, Date.now() + options.intervalMs);
+			}
+		});
+		const stillPending: PendingJob[] = pending.filter((job) => !due.includes(job));
 		results.forEach((result, index) => {
-			const entry = pending[index];
+			const entry = due[index];
 			if (result.status === 'rejected') {
 				const error = result.reason as Error;
 				if (signal?.aborted) throw error;

@@ -1,0 +1,53 @@
+'use strict';
+// Waiting checks each job one interval after its own last answer (the Wait → HTTP Request loop's
+// rhythm, per job): never more often than the interval, whatever the number of jobs.
+const { startFake, resetFake, runDreamlook, NODE_NAME } = require('./helpers');
+
+describe('wait rhythm', () => {
+	let fake;
+	beforeAll(async () => {
+		fake = await startFake();
+	});
+	afterAll(async () => {
+		await fake.close();
+	});
+	beforeEach(() => {
+		resetFake(fake);
+	});
+
+	it('6 jobs at Concurrency 2: each job checked at most once per interval, all out together, paired', async () => {
+		fake.setLatency(30);
+		fake.setOptions({ timing: { queuedMs: 100, runningMs: 900 } });
+		const items = Array.from({ length: 6 }, (_, i) => ({ json: { i } }));
+		const result = await runDreamlook(
+			fake,
+			{
+				resource: 'image',
+				operation: 'create',
+				prompt: '={{ "rhythm item " + $json.i }}',
+				modelType: 'sd-v1',
+				width: 512,
+				height: 512,
+				numSamples: 1,
+				waitForCompletion: true,
+				downloadImages: false,
+				additionalFields: {},
+				options: { pollInterval: 0.3, timeout: 20, concurrency: 2 },
+			},
+			{ inputItems: items },
+		);
+		expect(result.error).toBeUndefined();
+		const output = result.outputOf(NODE_NAME);
+		expect(output.map((item) => item.json.state)).toEqual(Array(6).fill('success'));
+		output.forEach((item, index) => {
+			expect(item.pairedItem).toEqual({ item: index });
+			expect(fake.getJob(item.json.job_id).config.prompt).toBe(`rhythm item ${index}`);
+			const gets = fake.requests.filter((entry) => entry.method === 'GET' && entry.path.endsWith(`/${item.json.job_id}`));
+			expect(gets.length).toBeGreaterThan(0);
+			for (let k = 1; k < gets.length; k++) {
+				// The next check leaves one interval after the previous answer arrived.
+				expect(gets[k].at - (gets[k - 1].at + gets[k - 1].durationMs)).toBeGreaterThanOrEqual(300 - 5);
+			}
+		});
+	}, 30000);
+});
