@@ -53,8 +53,14 @@ async function main() {
 		await runNode(fake, imageParameters(), { items: 20 });
 
 		const httpNode = await httpRequestNodeModel(fake);
-		const sequential = await runCase(fake, 'concurrency 1', 1);
-		const parallel = await runCase(fake, 'concurrency 10 (default)', undefined);
+		// Best of two for the timed pair: the machine may be shared; both get the same treatment.
+		const bestOf = async (label, concurrency) => {
+			const runs = [await runCase(fake, label, concurrency), await runCase(fake, label, concurrency)];
+			const best = runs[0].ms <= runs[1].ms ? runs[0] : runs[1];
+			return { ...best, maxInFlight: Math.max(...runs.map((r) => r.maxInFlight)), failed: runs[0].failed + runs[1].failed, duplicates: runs[0].duplicates + runs[1].duplicates };
+		};
+		const sequential = await bestOf('concurrency 1', 1);
+		const parallel = await bestOf('concurrency 10 (default)', undefined);
 		const httpNode429 = await httpRequestNodeModel(fake, SERVER_LIMIT);
 		const storm10 = await runCase(fake, '429 regime, concurrency 10', undefined, SERVER_LIMIT);
 		const storm25 = await runCase(fake, '429 regime, concurrency 25', 25, SERVER_LIMIT);
@@ -66,8 +72,8 @@ async function main() {
 			title: `1. Create ${ITEMS} items, ${LATENCY_MS} ms latency`,
 			rows: [
 				{ measure: 'HTTP Request node (model: all POSTs at once)', value: `${f(httpNode.ms)}, ${httpNode.maxInFlight} in flight` },
-				{ measure: 'node, Concurrency 1 (sequential)', value: `${f(sequential.ms)}, ${sequential.maxInFlight} in flight` },
-				{ measure: 'node, Concurrency 10 (default)', value: `${f(parallel.ms)}, ${parallel.maxInFlight} in flight` },
+				{ measure: 'node, Concurrency 1 (sequential), best of 2', value: `${f(sequential.ms)}, ${sequential.maxInFlight} in flight` },
+				{ measure: 'node, Concurrency 10 (default), best of 2', value: `${f(parallel.ms)}, ${parallel.maxInFlight} in flight` },
 				{ measure: 'speed-up default vs sequential', value: `${speedup.toFixed(1)}×`, goal: '≥ 8×', ok: speedup >= 8 },
 				{ measure: 'most requests in flight (default)', value: String(parallel.maxInFlight), goal: '≤ 10', ok: parallel.maxInFlight <= 10 },
 				{
