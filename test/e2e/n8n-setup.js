@@ -59,7 +59,6 @@ async function installTarball(tarball, userFolder) {
 	const x = await rt.run('tar', ['-xzf', tarball, '-C', dir, '--strip-components=1'], { timeoutMs: 60_000 });
 	if (x.code !== 0) throw new Error(`could not extract ${tarball}: ${x.stderr}`);
 	const pkgFile = path.join(dir, 'package.json');
-	// eslint-disable-next-line no-unused-vars
 	const { devDependencies, peerDependencies, optionalDependencies, ...pkg } = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
 	fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
 	if (pkg.dependencies && Object.keys(pkg.dependencies).length > 0) {
