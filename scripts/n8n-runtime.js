@@ -236,7 +236,8 @@ async function installN8n() {
 		}
 		if (r.code !== 0 || !fs.existsSync(N8N_BIN)) {
 			fail(
-				`npm install n8n@${N8N_VERSION} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}).\n` +
+				`npm install n8n@${N8N_VERSION} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}). ` +
+					'Check that the npm registry is reachable and has this version (N8N_RUNTIME_N8N_VERSION overrides it).\n' +
 					`${r.stderr.slice(-4000)}`,
 			);
 		}
@@ -371,10 +372,7 @@ function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		NODE_ENV: 'production',
 		N8N_DEV_RELOAD: 'false',
 	};
-	if (port) {
-		e.N8N_PORT = String(port);
-		e.WEBHOOK_URL = `http://localhost:${port}/`;
-	}
+	if (port) e.N8N_PORT = String(port);
 	e.N8N_RUNNERS_BROKER_PORT = String(brokerPort || (port ? port + 1000 : 15679));
 	// Never inherit settings meant for another n8n (an outer one, a dev shell).
 	delete e.N8N_CONFIG_FILES;
