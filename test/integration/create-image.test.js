@@ -1,33 +1,9 @@
 'use strict';
-const { startFake, resetFake, loadWorkflow, runFixture, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
+const { useFake, imageCreateParameters: imageParameters, loadWorkflow, runFixture, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
 
-const imageParameters = (overrides = {}) => ({
-	resource: 'image',
-	operation: 'create',
-	prompt: 'a lighthouse at dusk',
-	modelType: 'sd-v1',
-	width: 512,
-	height: 512,
-	numSamples: 1,
-	waitForCompletion: true,
-	downloadImages: true,
-	simplify: true,
-	additionalFields: {},
-	options: { pollInterval: 0.2, timeout: 20 },
-	...overrides,
-});
 
 describe('Image → Create in a workflow', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => {
-		resetFake(fake);
-	});
+	const fake = useFake();
 
 	it('creates, waits, downloads every image as binary and hands them to the next node', async () => {
 		const result = await runFixture(fake, loadWorkflow('generate-and-measure'));

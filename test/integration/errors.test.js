@@ -1,21 +1,8 @@
 'use strict';
-const { startFake, resetFake, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY, NODE_NAME } = require('./helpers');
+const { startFake, useFake, imageCreateParameters, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY, NODE_NAME } = require('./helpers');
 
 const WRONG_KEY = 'dl-ffffffffffffffffffffffffffffffff';
-const createOnly = (overrides = {}) => ({
-	resource: 'image',
-	operation: 'create',
-	prompt: 'a quiet harbour',
-	modelType: 'sd-v1',
-	width: 512,
-	height: 512,
-	numSamples: 1,
-	waitForCompletion: false,
-	simplify: true,
-	additionalFields: {},
-	options: {},
-	...overrides,
-});
+const createOnly = (overrides = {}) => imageCreateParameters({ prompt: 'a quiet harbour', waitForCompletion: false, options: {}, ...overrides });
 const getJob = (jobId) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true });
 
 /** Everything a failed run exposes that could end up in execution data. */
@@ -32,14 +19,7 @@ function everythingVisible(result) {
 }
 
 describe('bad input is stopped before any paid request', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => resetFake(fake));
+	const fake = useFake();
 
 	it.each([
 		[{ prompt: '   ' }, /^Prompt: is empty/],
@@ -99,14 +79,7 @@ describe('bad input is stopped before any paid request', () => {
 });
 
 describe('API errors say what to fix and never leak the key', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => resetFake(fake));
+	const fake = useFake();
 
 	it('a wrong key: "check the API key", key absent even when the API echoes the header', async () => {
 		fake.setOptions({ echoAuthInErrors: true });
@@ -196,13 +169,7 @@ describe('API errors say what to fix and never leak the key', () => {
 });
 
 describe('credential test', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
+	const fake = useFake();
 
 	it('accepts the right key without creating a job', async () => {
 		const outcome = await testDreamlookCredential(fake, DEFAULT_API_KEY);

@@ -28,6 +28,49 @@ function credentialsFor(fake, apiKey = DEFAULT_API_KEY) {
 	return { dreamlookApi: { id: '1', name: 'Dreamlook account', data: { apiKey, baseUrl: fake.url } } };
 }
 
+/**
+ * One fake per test file: started before the tests, reset before each, closed after. Returns a
+ * stand-in that forwards to the live fake, so tests can write `fake.url`, `fake.jobs()` as usual.
+ */
+function useFake(options = {}) {
+	let current;
+	beforeAll(async () => {
+		current = await startFake(options);
+	});
+	afterAll(async () => {
+		await current.close();
+	});
+	beforeEach(() => resetFake(current));
+	return new Proxy(
+		{},
+		{
+			get(_target, property) {
+				const value = current[property];
+				return typeof value === 'function' ? value.bind(current) : value;
+			},
+		},
+	);
+}
+
+/** Image → Create parameters as the editor stores them, with overrides. */
+function imageCreateParameters(overrides = {}) {
+	return {
+		resource: 'image',
+		operation: 'create',
+		prompt: 'a lighthouse at dusk',
+		modelType: 'sd-v1',
+		width: 512,
+		height: 512,
+		numSamples: 1,
+		waitForCompletion: true,
+		downloadImages: true,
+		simplify: true,
+		additionalFields: {},
+		options: { pollInterval: 0.2, timeout: 20 },
+		...overrides,
+	};
+}
+
 /** A workflow fixture from workflows/<name>.json, with node parameters optionally overridden. */
 function loadWorkflow(name, parameterOverrides = {}) {
 	const workflow = JSON.parse(fs.readFileSync(path.join(__dirname, 'workflows', `${name}.json`), 'utf8'));
@@ -81,6 +124,8 @@ module.exports = {
 	NODE_NAME,
 	startFake,
 	resetFake,
+	useFake,
+	imageCreateParameters,
 	loadWorkflow,
 	runDreamlook,
 	runFixture,

@@ -1,5 +1,5 @@
 'use strict';
-const { startFake, resetFake, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
+const { useFake, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
 
 const list = (overrides = {}) => ({
 	resource: 'job',
@@ -13,14 +13,7 @@ const list = (overrides = {}) => ({
 });
 
 describe('Job → Get', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => resetFake(fake));
+	const fake = useFake();
 
 	it('returns the validated job with unknown fields kept', async () => {
 		const job = fake.createJob({ type: 'image-gen' });
@@ -64,14 +57,7 @@ describe('Job → Get', () => {
 });
 
 describe('Job → Get Many', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => resetFake(fake));
+	const fake = useFake();
 
 	it('pages through everything with Return All', async () => {
 		fake.seedJobs(250, { type: 'image-gen' });
@@ -112,14 +98,7 @@ describe('Job → Get Many', () => {
 });
 
 describe('Training → Create', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => resetFake(fake));
+	const fake = useFake();
 
 	it('trains with SDXL defaults, waits, and returns checkpoint IDs ready for image generation', async () => {
 		const result = await runDreamlook(fake, {

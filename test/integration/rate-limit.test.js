@@ -1,32 +1,13 @@
 'use strict';
 // A 429 is a known rejection: the node repeats it more often than other failures, so many items
 // against a concurrency limit all finish, with exactly one job each.
-const { startFake, resetFake, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
+const { useFake, imageCreateParameters, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
 
-const createOnly = (options = {}) => ({
-	resource: 'image',
-	operation: 'create',
-	prompt: '={{ "rate limit item " + $json.i }}',
-	modelType: 'sd-v1',
-	width: 512,
-	height: 512,
-	numSamples: 1,
-	waitForCompletion: false,
-	additionalFields: {},
-	options,
-});
+const createOnly = (options = {}) =>
+	imageCreateParameters({ prompt: '={{ "rate limit item " + $json.i }}', waitForCompletion: false, options });
 
 describe('429 under load', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => {
-		resetFake(fake);
-	});
+	const fake = useFake();
 
 	it('repeats a POST through more 429s than the general attempt limit: one job', async () => {
 		fake.faults.add({ method: 'POST', path: '/image_gen', times: 6, action: { status: 429, retryAfter: 0 } });

@@ -1,19 +1,10 @@
 'use strict';
 // Waiting checks each job one interval after its own last answer (the Wait → HTTP Request loop's
 // rhythm, per job): never more often than the interval, whatever the number of jobs.
-const { startFake, resetFake, runDreamlook, NODE_NAME } = require('./helpers');
+const { useFake, imageCreateParameters, runDreamlook, NODE_NAME } = require('./helpers');
 
 describe('wait rhythm', () => {
-	let fake;
-	beforeAll(async () => {
-		fake = await startFake();
-	});
-	afterAll(async () => {
-		await fake.close();
-	});
-	beforeEach(() => {
-		resetFake(fake);
-	});
+	const fake = useFake();
 
 	it('6 jobs at Concurrency 2: each job checked at most once per interval, all out together, paired', async () => {
 		fake.setLatency(30);
@@ -21,19 +12,11 @@ describe('wait rhythm', () => {
 		const items = Array.from({ length: 6 }, (_, i) => ({ json: { i } }));
 		const result = await runDreamlook(
 			fake,
-			{
-				resource: 'image',
-				operation: 'create',
+			imageCreateParameters({
 				prompt: '={{ "rhythm item " + $json.i }}',
-				modelType: 'sd-v1',
-				width: 512,
-				height: 512,
-				numSamples: 1,
-				waitForCompletion: true,
 				downloadImages: false,
-				additionalFields: {},
 				options: { pollInterval: 0.3, timeout: 20, concurrency: 2 },
-			},
+			}),
 			{ inputItems: items },
 		);
 		expect(result.error).toBeUndefined();
