@@ -12,6 +12,30 @@ export const baseModelOptions = BASE_MODELS.map((model) => ({
 	description: model.modelType === 'sdxl-v1' ? 'Use with model type Stable Diffusion XL' : 'Use with model type Stable Diffusion 1.5',
 }));
 
+/** The "Additional Fields" collection of an operation, with its options sorted as the linter expects. */
+export function additionalFieldsCollection(show: Show, options: INodeProperties[]): INodeProperties {
+	return {
+		displayName: 'Additional Fields',
+		name: 'additionalFields',
+		type: 'collection',
+		placeholder: 'Add Field',
+		default: {},
+		displayOptions: { show },
+		options,
+	};
+}
+
+export function baseModelField(description: string): INodeProperties {
+	return {
+		displayName: 'Base Model',
+		name: 'baseModel',
+		type: 'options',
+		options: baseModelOptions,
+		default: 'stable-diffusion-v1-5',
+		description,
+	};
+}
+
 export function simplifyField(show: Show): INodeProperties {
 	return {
 		displayName: 'Simplify',
