@@ -11,7 +11,9 @@ export class Dreamlook implements INodeType {
 		icon: { light: 'file:../../icons/dreamlook.svg', dark: 'file:../../icons/dreamlook.dark.svg' },
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+		// The action names users know ("Create Image Job", "List Jobs") rather than "create: image".
+		subtitle:
+			'={{ $parameter["resource"] === "job" ? ($parameter["operation"] === "getMany" ? "List Jobs" : "Get Job") : ($parameter["resource"] === "training" ? "Create Training Job" : "Create Image Job") }}',
 		description: 'Generate images with Stable Diffusion and train DreamBooth models on dreamlook.ai',
 		defaults: { name: 'Dreamlook' },
 		usableAsTool: true,
