@@ -129,3 +129,45 @@ describe('Training → Create', () => {
 		expect(item.json.checkpoint_ids[0]).toMatch(/^ckp_/);
 	});
 });
+
+describe('Training → Train and Generate', () => {
+	const fake = useFake();
+	const trainAndGenerate = (overrides = {}) => ({
+		resource: 'training',
+		operation: 'trainAndGenerate',
+		imageUrls: 'https://example.com/me-1.jpg\nhttps://example.com/me-2.jpg',
+		instancePrompt: 'photo of ukj person',
+		modelType: 'sd-v1',
+		generationPrompts: 'photo of ukj person as an astronaut, cinematic\nphoto of ukj person as a pirate',
+		imagesPerPrompt: 2,
+		imageWidth: 512,
+		imageHeight: 768,
+		waitForCompletion: true,
+		downloadImages: true,
+		simplify: true,
+		additionalFields: {},
+		options: { pollInterval: 0.2, timeout: 20 },
+		...overrides,
+	});
+
+	it('trains and generates in one job: checkpoint IDs and every image as binary', async () => {
+		const result = await runDreamlook(fake, trainAndGenerate());
+		expect(result.error).toBeUndefined();
+		const [post] = requestsTo(fake, 'POST', '/dreambooth_image_gen');
+		expect(post.body.dreambooth).toMatchObject({ image_urls: ['https://example.com/me-1.jpg', 'https://example.com/me-2.jpg'], steps: 1200 });
+		// A prompt may contain commas: one prompt per line.
+		expect(post.body.image_gen.map((entry) => entry.prompt)).toEqual(['photo of ukj person as an astronaut, cinematic', 'photo of ukj person as a pirate']);
+		expect(post.body.image_gen[0]).toMatchObject({ num_samples: 2, width: 512, height: 768, scheduler_type: 'dpm++' });
+		const [item] = result.outputOf(NODE_NAME);
+		expect(item.json.job_id).toMatch(/^dbig_/);
+		expect(item.json.checkpoint_ids[0]).toMatch(/^ckp_/);
+		expect(Object.keys(item.binary)).toEqual(['data_0', 'data_1', 'data_2', 'data_3']);
+		expect(requestsTo(fake, 'GET', `/jobs/dreambooth_image_gen/${item.json.job_id}`).length).toBeGreaterThan(0);
+	});
+
+	it('checks the generation fields before sending', async () => {
+		const result = await runDreamlook(fake, trainAndGenerate({ generationPrompts: '  \n ', waitForCompletion: false }));
+		expect(result.error?.message).toMatch(/^Prompts to Generate: is empty/);
+		expect(fake.requests).toHaveLength(0);
+	});
+});

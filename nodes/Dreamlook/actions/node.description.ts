@@ -4,6 +4,7 @@ import * as imageCreate from './image/create.operation';
 import * as jobGet from './job/get.operation';
 import * as jobGetMany from './job/getMany.operation';
 import * as trainingCreate from './training/create.operation';
+import * as trainingTrainAndGenerate from './training/trainAndGenerate.operation';
 
 export const properties: INodeProperties[] = [
 	{
@@ -47,6 +48,12 @@ export const properties: INodeProperties[] = [
 				action: 'Create training job',
 				description: 'Fine-tune a model on your photos with DreamBooth',
 			},
+			{
+				name: 'Train and Generate',
+				value: 'trainAndGenerate',
+				action: 'Train a model and generate images with it',
+				description: 'One job: train on your photos, then generate images from prompts with the new model',
+			},
 		],
 		default: 'create',
 	},
@@ -64,6 +71,7 @@ export const properties: INodeProperties[] = [
 	},
 	...imageCreate.description,
 	...trainingCreate.description,
+	...trainingTrainAndGenerate.description,
 	...jobGet.description,
 	...jobGetMany.description,
 ];

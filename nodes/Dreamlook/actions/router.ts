@@ -5,12 +5,13 @@ import * as imageCreate from './image/create.operation';
 import * as jobGet from './job/get.operation';
 import * as jobGetMany from './job/getMany.operation';
 import * as trainingCreate from './training/create.operation';
+import * as trainingTrainAndGenerate from './training/trainAndGenerate.operation';
 
 type Operation = (this: IExecuteFunctions, items: INodeExecutionData[]) => Promise<INodeExecutionData[]>;
 
 const OPERATIONS: Record<string, Record<string, Operation>> = {
 	image: { create: imageCreate.execute },
-	training: { create: trainingCreate.execute },
+	training: { create: trainingCreate.execute, trainAndGenerate: trainingTrainAndGenerate.execute },
 	job: { get: jobGet.execute, getMany: jobGetMany.execute },
 };
 

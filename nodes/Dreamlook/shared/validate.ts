@@ -81,6 +81,12 @@ export class InputChecker {
 	}
 }
 
+/** Splits a list given as an array, or as text with one entry per line (entries may contain commas). */
+export function splitLines(value: unknown): string[] {
+	const entries = Array.isArray(value) ? value : String(value ?? '').split(/\r?\n/);
+	return entries.map((entry) => String(entry).trim()).filter((entry) => entry.length > 0);
+}
+
 /** Splits a list given as an array, or as text separated by newlines or commas. */
 export function splitList(value: unknown): string[] {
 	const entries = Array.isArray(value) ? value : String(value ?? '').split(/[\n,]+/);

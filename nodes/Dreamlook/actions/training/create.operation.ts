@@ -15,9 +15,10 @@ import {
 	waitForCompletionField,
 } from '../common.descriptions';
 
-const show = { resource: ['training'], operation: ['create'] };
-const TIMEOUT_SECONDS = 3600;
-const INTERVAL_SECONDS = 30;
+// Train and Generate (trainAndGenerate.operation.ts) trains with the same fields.
+const show = { resource: ['training'], operation: ['create', 'trainAndGenerate'] };
+export const TIMEOUT_SECONDS = 3600;
+export const INTERVAL_SECONDS = 30;
 /** Dreamlook's recommended defaults per model type (docs: SD 1.5 and SDXL guides). */
 const TRAINING_DEFAULTS = {
 	'sd-v1': { steps: 1200, learningRate: 1e-6 },
@@ -54,7 +55,7 @@ export const description: INodeProperties[] = [
 		description: 'Sets the base model, steps and learning-rate defaults',
 		displayOptions: { show },
 	},
-	waitForCompletionField(show, 'the trained checkpoint IDs (training takes 10–30 minutes)'),
+	waitForCompletionField(show, 'the trained checkpoint IDs (and images); training takes 10–30 minutes'),
 	simplifyField(show),
 	additionalFieldsCollection(show, [
 		baseModelField(

@@ -1,0 +1,98 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { type ImageGenRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
+import { runCreateFlow } from '../../shared/createFlow';
+import { InputChecker, splitLines } from '../../shared/validate';
+import { downloadImagesField, readCreateOptions } from '../common.descriptions';
+import { buildDreamboothBody, INTERVAL_SECONDS, TIMEOUT_SECONDS } from './create.operation';
+
+// The training fields are shared with Training → Create (see its `show`); these are the extra ones.
+const show = { resource: ['training'], operation: ['trainAndGenerate'] };
+const PROMPTS_MAX = 20;
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Prompts to Generate',
+		name: 'generationPrompts',
+		type: 'string',
+		typeOptions: { rows: 4 },
+		required: true,
+		default: '',
+		placeholder: 'photo of ukj person as an astronaut\nphoto of ukj person in a pirate costume',
+		description: 'One prompt per line, generated with the new model once training ends. Use the instance prompt\'s token.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Images per Prompt',
+		name: 'imagesPerPrompt',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.samplesMin, maxValue: LIMITS.samplesMax },
+		default: 4,
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Image Width',
+		name: 'imageWidth',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.dimensionMin, maxValue: LIMITS.dimensionMax, numberStepSize: 8 },
+		default: 512,
+		description: 'In pixels, a multiple of 8. 1024 suits SDXL.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Image Height',
+		name: 'imageHeight',
+		type: 'number',
+		typeOptions: { minValue: LIMITS.dimensionMin, maxValue: LIMITS.dimensionMax, numberStepSize: 8 },
+		default: 512,
+		description: 'In pixels, a multiple of 8. 1024 suits SDXL.',
+		displayOptions: { show },
+	},
+	downloadImagesField({ ...show, waitForCompletion: [true] }),
+];
+
+/**
+ * POST /dreambooth_image_gen: one job that trains, then generates with the new checkpoint.
+ * Body shape from one public client (a guess, see api/contract.ts): {dreambooth, image_gen[], callback, dry_run}.
+ */
+export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
+	const check = new InputChecker(ctx.getNode(), itemIndex);
+	const { callback, dry_run: dryRun, ...dreambooth } = buildDreamboothBody(ctx, itemIndex);
+	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === dreambooth.model_type) ?? MODEL_TYPES.sd15;
+	const prompts = splitLines(ctx.getNodeParameter('generationPrompts', itemIndex));
+	if (prompts.length === 0) check.fail('Prompts to Generate', 'is empty', 'Enter at least one prompt, one per line.');
+	if (prompts.length > PROMPTS_MAX) check.fail('Prompts to Generate', `has ${prompts.length} prompts`, `Use at most ${PROMPTS_MAX}, or generate more later with Image → Create and the checkpoint ID.`);
+	const imagesPerPrompt = check.integer('Images per Prompt', ctx.getNodeParameter('imagesPerPrompt', itemIndex), LIMITS.samplesMin, LIMITS.samplesMax);
+	const width = check.dimension('Image Width', ctx.getNodeParameter('imageWidth', itemIndex));
+	const height = check.dimension('Image Height', ctx.getNodeParameter('imageHeight', itemIndex));
+	const imageGen: ImageGenRequest[] = prompts.map((prompt) => ({
+		prompt,
+		num_samples: imagesPerPrompt,
+		width,
+		height,
+		model_type: model.value,
+		scheduler_type: model.defaultScheduler,
+		num_inference_steps: 20,
+		guidance_scale: 7.5,
+		seed: -1,
+	}));
+	const body: IDataObject = { dreambooth: dreambooth as unknown as IDataObject, image_gen: imageGen as unknown as IDataObject[] };
+	if (callback) body.callback = callback;
+	if (dryRun) body.dry_run = true;
+	return body;
+}
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
+	const waitForCompletion = this.getNodeParameter('waitForCompletion', 0, false) as boolean;
+	return await runCreateFlow(this, items.length, (itemIndex) => buildTrainAndGenerateBody(this, itemIndex), {
+		type: 'dreamboothImageGen',
+		waitForCompletion,
+		downloadImages: waitForCompletion && (this.getNodeParameter('downloadImages', 0, true) as boolean),
+		simplify: this.getNodeParameter('simplify', 0, true) as boolean,
+		timeoutMs: options.timeoutMs,
+		intervalMs: options.pollIntervalMs,
+		concurrency: options.concurrency,
+		binaryPrefix: options.binaryPrefix,
+	});
+}
