@@ -165,6 +165,14 @@ export interface DreamboothRequest {
 	dry_run?: boolean;
 }
 
+/** POST /dreambooth_image_gen (shape guessed from one client): train, then generate with the result. */
+export interface DreamboothImageGenRequest {
+	dreambooth: Omit<DreamboothRequest, 'callback' | 'dry_run'>;
+	image_gen: ImageGenRequest[];
+	callback?: string;
+	dry_run?: boolean;
+}
+
 // ---------------------------------------------------------------------------------------
 // Responses. Everything optional that the docs do not promise; unknown fields pass through.
 

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { type ImageGenRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
+import { type DreamboothImageGenRequest, type ImageGenRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
 import { runCreateFlow } from '../../shared/createFlow';
 import { InputChecker, splitLines } from '../../shared/validate';
 import { downloadImagesField, readCreateOptions } from '../common.descriptions';
@@ -55,7 +55,7 @@ export const description: INodeProperties[] = [
  * POST /dreambooth_image_gen: one job that trains, then generates with the new checkpoint.
  * Body shape from one public client (a guess, see api/contract.ts): {dreambooth, image_gen[], callback, dry_run}.
  */
-export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: number): IDataObject {
+export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: number): DreamboothImageGenRequest {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const { callback, dry_run: dryRun, ...dreambooth } = buildDreamboothBody(ctx, itemIndex);
 	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === dreambooth.model_type) ?? MODEL_TYPES.sd15;
@@ -76,7 +76,7 @@ export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: num
 		guidance_scale: 7.5,
 		seed: -1,
 	}));
-	const body: IDataObject = { dreambooth: dreambooth as unknown as IDataObject, image_gen: imageGen as unknown as IDataObject[] };
+	const body: DreamboothImageGenRequest = { dreambooth, image_gen: imageGen };
 	if (callback) body.callback = callback;
 	if (dryRun) body.dry_run = true;
 	return body;
@@ -85,7 +85,7 @@ export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: num
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
 	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
 	const waitForCompletion = this.getNodeParameter('waitForCompletion', 0, false) as boolean;
-	return await runCreateFlow(this, items.length, (itemIndex) => buildTrainAndGenerateBody(this, itemIndex), {
+	return await runCreateFlow(this, items.length, (itemIndex) => buildTrainAndGenerateBody(this, itemIndex) as unknown as IDataObject, {
 		type: 'dreamboothImageGen',
 		waitForCompletion,
 		downloadImages: waitForCompletion && (this.getNodeParameter('downloadImages', 0, true) as boolean),
