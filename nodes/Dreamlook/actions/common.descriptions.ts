@@ -36,6 +36,18 @@ export function baseModelField(description: string): INodeProperties {
 	};
 }
 
+export function modelTypeField(show: Show, description: string): INodeProperties {
+	return {
+		displayName: 'Model Type',
+		name: 'modelType',
+		type: 'options',
+		options: modelTypeOptions,
+		default: 'sd-v1',
+		description,
+		displayOptions: { show },
+	};
+}
+
 export function simplifyField(show: Show): INodeProperties {
 	return {
 		displayName: 'Simplify',

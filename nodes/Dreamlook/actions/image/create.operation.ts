@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { type ImageGenRequest, LIMITS, MODEL_TYPES, SCHEDULERS } from '../../api/contract';
-import { runCreateFlow } from '../../shared/createFlow';
 import { InputChecker } from '../../shared/validate';
 import {
 	additionalFieldsCollection,
@@ -10,11 +9,11 @@ import {
 	createOptionsField,
 	downloadImagesField,
 	dryRunField,
-	modelTypeOptions,
-	readCreateOptions,
+	modelTypeField,
 	simplifyField,
 	waitForCompletionField,
 } from '../common.descriptions';
+import { executeCreateOperation } from '../createOperation';
 
 const show = { resource: ['image'], operation: ['create'] };
 const TIMEOUT_SECONDS = 600;
@@ -32,15 +31,7 @@ export const description: INodeProperties[] = [
 		description: 'What to generate. Weighting like (word:1.3) is supported.',
 		displayOptions: { show },
 	},
-	{
-		displayName: 'Model Type',
-		name: 'modelType',
-		type: 'options',
-		options: modelTypeOptions,
-		default: 'sd-v1',
-		description: 'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the default base model and scheduler.',
-		displayOptions: { show },
-	},
+	modelTypeField(show, 'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the default base model and scheduler.'),
 	{
 		displayName: 'Width',
 		name: 'width',
@@ -195,16 +186,12 @@ export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): Im
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
-	const waitForCompletion = this.getNodeParameter('waitForCompletion', 0, true) as boolean;
-	return await runCreateFlow(this, items.length, (itemIndex) => buildImageGenBody(this, itemIndex) as unknown as IDataObject, {
+	return await executeCreateOperation(this, items, {
 		type: 'imageGen',
-		waitForCompletion,
-		downloadImages: waitForCompletion && (this.getNodeParameter('downloadImages', 0, true) as boolean),
-		simplify: this.getNodeParameter('simplify', 0, true) as boolean,
-		timeoutMs: options.timeoutMs,
-		intervalMs: options.pollIntervalMs,
-		concurrency: options.concurrency,
-		binaryPrefix: options.binaryPrefix,
+		buildBody: buildImageGenBody,
+		waitByDefault: true,
+		producesImages: true,
+		timeoutSeconds: TIMEOUT_SECONDS,
+		intervalSeconds: INTERVAL_SECONDS,
 	});
 }

@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { type DreamboothRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
-import { runCreateFlow } from '../../shared/createFlow';
 import { InputChecker, splitList } from '../../shared/validate';
 import {
 	additionalFieldsCollection,
@@ -9,11 +8,11 @@ import {
 	callbackField,
 	createOptionsField,
 	dryRunField,
-	modelTypeOptions,
-	readCreateOptions,
+	modelTypeField,
 	simplifyField,
 	waitForCompletionField,
 } from '../common.descriptions';
+import { executeCreateOperation } from '../createOperation';
 
 // Train and Generate (trainAndGenerate.operation.ts) trains with the same fields.
 const show = { resource: ['training'], operation: ['create', 'trainAndGenerate'] };
@@ -46,15 +45,7 @@ export const description: INodeProperties[] = [
 		description: 'Names the subject with a rare token; use the same words in later prompts',
 		displayOptions: { show },
 	},
-	{
-		displayName: 'Model Type',
-		name: 'modelType',
-		type: 'options',
-		options: modelTypeOptions,
-		default: 'sd-v1',
-		description: 'Sets the base model, steps and learning-rate defaults',
-		displayOptions: { show },
-	},
+	modelTypeField(show, 'Sets the base model, steps and learning-rate defaults'),
 	waitForCompletionField(show, 'the trained checkpoint IDs (and images); training takes 10–30 minutes'),
 	simplifyField(show),
 	additionalFieldsCollection(show, [
@@ -201,15 +192,12 @@ export function buildDreamboothBody(ctx: IExecuteFunctions, itemIndex: number): 
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
-	return await runCreateFlow(this, items.length, (itemIndex) => buildDreamboothBody(this, itemIndex) as unknown as IDataObject, {
+	return await executeCreateOperation(this, items, {
 		type: 'dreambooth',
-		waitForCompletion: this.getNodeParameter('waitForCompletion', 0, false) as boolean,
-		downloadImages: false,
-		simplify: this.getNodeParameter('simplify', 0, true) as boolean,
-		timeoutMs: options.timeoutMs,
-		intervalMs: options.pollIntervalMs,
-		concurrency: options.concurrency,
-		binaryPrefix: options.binaryPrefix,
+		buildBody: buildDreamboothBody,
+		waitByDefault: false,
+		producesImages: false,
+		timeoutSeconds: TIMEOUT_SECONDS,
+		intervalSeconds: INTERVAL_SECONDS,
 	});
 }

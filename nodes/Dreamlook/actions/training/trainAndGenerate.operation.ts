@@ -1,9 +1,9 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { type DreamboothImageGenRequest, type ImageGenRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
-import { runCreateFlow } from '../../shared/createFlow';
 import { InputChecker, splitLines } from '../../shared/validate';
-import { downloadImagesField, readCreateOptions } from '../common.descriptions';
+import { downloadImagesField } from '../common.descriptions';
+import { executeCreateOperation } from '../createOperation';
 import { buildDreamboothBody, INTERVAL_SECONDS, TIMEOUT_SECONDS } from './create.operation';
 
 // The training fields are shared with Training → Create (see its `show`); these are the extra ones.
@@ -83,16 +83,12 @@ export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: num
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const options = readCreateOptions(this.getNodeParameter('options', 0, {}) as IDataObject, TIMEOUT_SECONDS, INTERVAL_SECONDS);
-	const waitForCompletion = this.getNodeParameter('waitForCompletion', 0, false) as boolean;
-	return await runCreateFlow(this, items.length, (itemIndex) => buildTrainAndGenerateBody(this, itemIndex) as unknown as IDataObject, {
+	return await executeCreateOperation(this, items, {
 		type: 'dreamboothImageGen',
-		waitForCompletion,
-		downloadImages: waitForCompletion && (this.getNodeParameter('downloadImages', 0, true) as boolean),
-		simplify: this.getNodeParameter('simplify', 0, true) as boolean,
-		timeoutMs: options.timeoutMs,
-		intervalMs: options.pollIntervalMs,
-		concurrency: options.concurrency,
-		binaryPrefix: options.binaryPrefix,
+		buildBody: buildTrainAndGenerateBody,
+		waitByDefault: false,
+		producesImages: true,
+		timeoutSeconds: TIMEOUT_SECONDS,
+		intervalSeconds: INTERVAL_SECONDS,
 	});
 }
