@@ -8,6 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
+import { simplifyField } from './actions/common.descriptions';
 import { jobTypeOptions } from './actions/job/jobType';
 import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, jobTypeOfApiName, jobTypeOfId, LIST_PAGE_SIZE_MAX, timestampMicros } from './api/contract';
 import { downloadImages } from './shared/binary';
@@ -186,14 +187,7 @@ export class DreamlookTrigger implements INodeType {
 				description:
 					'Whether to attach the generated images as binary data (data_0, data_1, …). Dreamlook\'s image links expire after one hour.',
 			},
-			{
-				displayName: 'Simplify',
-				name: 'simplify',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to return only the job ID, state, image URLs, seeds, checkpoint IDs and durations instead of the full job object',
-			},
+			simplifyField(),
 			{
 				displayName: 'Options',
 				name: 'options',

@@ -48,7 +48,8 @@ export function modelTypeField(show: Show, description: string): INodeProperties
 	};
 }
 
-export function simplifyField(show: Show): INodeProperties {
+/** Without `show` (the trigger, which has no resource/operation), the field is always shown. */
+export function simplifyField(show?: Show): INodeProperties {
 	return {
 		displayName: 'Simplify',
 		name: 'simplify',
@@ -56,7 +57,7 @@ export function simplifyField(show: Show): INodeProperties {
 		default: true,
 		description:
 			'Whether to return only the job ID, state, image URLs, seeds, checkpoint IDs and durations instead of the full job object',
-		displayOptions: { show },
+		...(show ? { displayOptions: { show } } : {}),
 	};
 }
 
