@@ -26,6 +26,8 @@ const DEFAULT_OPTIONS = {
 	echoAuthInErrors: false,
 	/** @type {'object'|'array'} */
 	listShape: 'object',
+	/** accept job_type/state on GET /jobs but ignore them */
+	ignoreListFilters: false,
 	/** @type {'image-gen'|'image_gen'} */
 	imageGenPathSegment: 'image-gen',
 	imageBytes: 2000,

@@ -22,7 +22,7 @@ const HOUR_US = 3600e6;
  * @property {number} createdUs
  * @property {number} queuedUs planned time in queue
  * @property {number} runningUs planned running time
- * @property {'success'|'failure'} outcome
+ * @property {string} outcome 'success', 'failure' or another end state ('cancelled')
  * @property {string|null} failureReason
  * @property {any} failureData
  * @property {{atUs: number}|null} forced set by finishJob: the job ends at atUs
@@ -47,10 +47,17 @@ function parseTimestamp(/** @type {string} */ s) {
 /** A prompt containing this word makes the job fail (handy for end-to-end tests). */
 const FAIL_WORD = /\bFAIL_ME\b/;
 
+/** A prompt containing this word makes the job end in the undocumented state `cancelled`. */
+const CANCEL_WORD = /\bCANCEL_ME\b/;
+
+function promptsOf(/** @type {string} */ type, /** @type {any} */ config) {
+	if (type === 'image-gen') return [config.prompt];
+	if (type === 'dreambooth') return [config.instance_prompt];
+	return [config.dreambooth.instance_prompt, ...config.image_gen.map((/** @type {any} */ ig) => ig.prompt)];
+}
+
 function wantsFailure(/** @type {string} */ type, /** @type {any} */ config) {
-	if (type === 'image-gen') return FAIL_WORD.test(config.prompt);
-	if (type === 'dreambooth') return FAIL_WORD.test(config.instance_prompt);
-	return FAIL_WORD.test(config.dreambooth.instance_prompt) || config.image_gen.some((/** @type {any} */ ig) => FAIL_WORD.test(ig.prompt));
+	return promptsOf(type, config).some((prompt) => FAIL_WORD.test(prompt));
 }
 
 class JobStore {
@@ -107,6 +114,7 @@ class JobStore {
 	create(o) {
 		const t = this.timing();
 		const tt = { ...t, ...(t[o.type] ?? {}) };
+		const cancelled = !o.outcome && promptsOf(o.type, o.config).some((prompt) => CANCEL_WORD.test(prompt));
 		const fail = o.outcome ? o.outcome === 'failure' : wantsFailure(o.type, o.config);
 		/** @type {Job} */
 		const job = {
@@ -116,7 +124,7 @@ class JobStore {
 			createdUs: o.createdUs,
 			queuedUs: round((o.queuedMs ?? tt.queuedMs) * 1000),
 			runningUs: round((o.runningMs ?? tt.runningMs) * 1000),
-			outcome: fail ? 'failure' : 'success',
+			outcome: o.outcome ?? (cancelled ? 'cancelled' : fail ? 'failure' : 'success'),
 			failureReason: fail ? (o.failure_reason ?? (o.outcome ? 'internal_error' : 'test_failure_requested')) : null,
 			failureData: fail ? (o.failure_reason_data ?? (o.outcome ? null : { detail: 'The prompt contains FAIL_ME' })) : null,
 			forced: null,
@@ -187,9 +195,10 @@ class JobStore {
 	finish(id, outcome, nowUs, opts = {}) {
 		const job = this.byId.get(id);
 		if (!job) throw new Error(`finishJob: no job ${id}`);
-		if (outcome !== 'success' && outcome !== 'failure') throw new Error(`finishJob: outcome must be success or failure, got ${outcome}`);
+		// Any end state: success, failure, or one the docs do not list (cancelled, expired, ...).
+		if (typeof outcome !== 'string' || !outcome || outcome === 'queued' || outcome === 'running') throw new Error(`finishJob: outcome must be an end state, got ${outcome}`);
 		const ph = this.phase(job, nowUs);
-		if (ph.state === 'success' || ph.state === 'failure') throw new Error(`finishJob: job ${id} already ended (${ph.state})`);
+		if (ph.state !== 'queued' && ph.state !== 'running') throw new Error(`finishJob: job ${id} already ended (${ph.state})`);
 		job.forced = { atUs: nowUs };
 		job.outcome = outcome;
 		job.failureReason = outcome === 'failure' ? (opts.failure_reason ?? 'internal_error') : null;

@@ -70,6 +70,7 @@ const IMAGE_GEN = {
 	callback,
 	tags,
 	dry_run: dryRun,
+	validate_token_cost: { type: 'int', ge: 0, default: null },
 };
 
 /** @type {Record<string, FieldSpec>} training settings shared by /dreambooth and /dreambooth_image_gen */
@@ -92,7 +93,7 @@ const TRAINING = {
 };
 
 /** @type {Record<string, FieldSpec>} */
-const DREAMBOOTH = { ...TRAINING, callback, tags, dry_run: dryRun };
+const DREAMBOOTH = { ...TRAINING, callback, tags, dry_run: dryRun, validate_token_cost: { type: 'int', ge: 0, default: null } };
 
 /** @type {Record<string, FieldSpec>} */
 const DREAMBOOTH_IMAGE_GEN = {
