@@ -583,3 +583,101 @@ describe('fake dreamlook', () => {
 		});
 	});
 });
+
+describe('fake dreamlook: commit faults, redirects, slow and huge bodies', () => {
+	/** @type {import('./fake.js').FakeDreamlook} */
+	let fake;
+	/** @type {import('./recorder.js').Recorder} */
+	let recorder;
+	const { startRecorder } = require('./index.js');
+	beforeAll(async () => {
+		fake = await startFakeDreamlook({ clock: 'manual', seed: 11, quiet: true });
+		recorder = await startRecorder();
+	});
+	afterEach(() => {
+		expect(fake.errors).toEqual([]);
+		fake.reset();
+		recorder.clear();
+	});
+	afterAll(async () => {
+		await fake.close();
+		await recorder.close();
+	});
+
+	test('redirect answers the 3xx with Location; the recorder sees what followed it', async () => {
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { redirect: `${recorder.url}/image_gen?x=1` } });
+		const r = await fetch(`${fake.url}/image_gen`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: { authorization: `Bearer ${DEFAULT_API_KEY}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ prompt: 'fox' }),
+		});
+		expect(r.status).toBe(307);
+		expect(r.headers.get('location')).toBe(`${recorder.url}/image_gen?x=1`);
+		expect(fake.jobs()).toHaveLength(0);
+		expect(fake.requests[0]).toMatchObject({ status: 307, fault: 'redirect:307', body: { prompt: 'fox' } });
+		fake.faults.add({ path: '/jobs', action: { redirect: `${recorder.url}/elsewhere`, status: 301 } });
+		expect((await call(fake, 'GET', '/jobs')).json).toEqual({ job_id: 'ig_evil0001' });
+		// fetch drops authorization on a cross-origin redirect; the recorder says so without keeping the value.
+		expect(recorder.requests).toEqual([expect.objectContaining({ method: 'GET', path: '/elsewhere', authorization: false })]);
+		await fetch(recorder.url + '/p?q=2', { method: 'POST', headers: { authorization: 'Bearer k' }, body: '{"a":1}' });
+		expect(recorder.requests[1]).toMatchObject({ method: 'POST', path: '/p', query: { q: '2' }, authorization: true, body: { a: 1 } });
+		expect(JSON.stringify(recorder.requests)).not.toContain('Bearer k');
+		expect(() => fake.faults.add({ action: { redirect: 'http://x', status: 200 } })).toThrow(/redirect status/);
+	});
+
+	test('dropAfterCommit creates the job and answers nothing', async () => {
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { dropAfterCommit: true } });
+		await expect(createImage(fake, { prompt: 'fox' })).rejects.toThrow();
+		expect(fake.jobs()).toHaveLength(1);
+		expect(fake.requests[0]).toMatchObject({ status: null, fault: 'dropAfterCommit', committedStatus: 200 });
+	});
+
+	test('statusAfterCommit creates the job then answers the given status', async () => {
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { statusAfterCommit: 502, body: 'Bad Gateway', headers: { 'content-type': 'text/html' } } });
+		const r = await createImage(fake, { prompt: 'fox' });
+		expect(r.status).toBe(502);
+		expect(r.text).toBe('Bad Gateway');
+		expect(r.headers.get('content-type')).toBe('text/html');
+		expect(fake.jobs()).toHaveLength(1);
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { statusAfterCommit: 503 } });
+		expect((await createImage(fake, { prompt: 'fox' })).json).toEqual({ detail: 'Service Unavailable' });
+		expect(fake.jobs()).toHaveLength(2);
+	});
+
+	test('status faults can echo the authorization header transformed', async () => {
+		fake.faults.add({ path: '/jobs', times: 3, action: { status: 500, echoAuth: 'swapcase' } });
+		expect((await call(fake, 'GET', '/jobs')).json.echoed_authorization).toBe(`bEARER ${DEFAULT_API_KEY.toUpperCase()}`);
+		fake.faults.rules[0].action = { kind: 'status', status: 500, body: 'oops', echoAuth: 'urlencoded' };
+		expect((await call(fake, 'GET', '/jobs')).text).toBe(`oops\nauthorization: Bearer%20${DEFAULT_API_KEY}`);
+		fake.faults.rules[0].action = { kind: 'status', status: 500, body: { a: 1 }, echoAuth: 'form' };
+		expect((await call(fake, 'GET', '/jobs')).json).toEqual({ a: 1, echoed_authorization: `Bearer+${DEFAULT_API_KEY}` });
+	});
+
+	test('trickle sends the real file slowly; hugeBytes streams a large PNG-looking body', async () => {
+		const job = fake.createJob({ type: 'image-gen', config: { prompt: 'fox', num_samples: 1 } });
+		fake.finishJob(job.job_id, 'success');
+		const url = fake.getJob(job.job_id).image_gen_results[0].generated_images[0].url;
+		fake.faults.add({ path: '/images/', action: { trickle: { bytesPerChunk: 500, intervalMs: 50 } } });
+		const t0 = Date.now();
+		const slow = await call(fake, 'GET', url);
+		expect(Date.now() - t0).toBeGreaterThanOrEqual(150); // 2000 bytes in 4 chunks, 3 waits
+		expect(slow.buf.equals(fake.imageBytesFor(/\/images\/([^.]+)\.png/.exec(url)?.[1] ?? ''))).toBe(true);
+
+		const N = 50 * 1024 * 1024 + 3;
+		fake.faults.add({ path: '/images/', action: { hugeBytes: N } });
+		const r = await fetch(url);
+		expect(r.status).toBe(200);
+		expect(r.headers.get('content-length')).toBe(String(N));
+		expect(r.headers.get('content-type')).toBe('image/png');
+		let total = 0;
+		/** @type {Buffer|undefined} */
+		let first;
+		for await (const c of /** @type {any} */ (r.body)) {
+			if (!first) first = Buffer.from(c);
+			total += c.length;
+		}
+		expect(total).toBe(N);
+		expect(first?.subarray(0, 8).equals(PNG_SIG)).toBe(true);
+	});
+});

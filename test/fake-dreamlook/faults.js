@@ -4,21 +4,42 @@
 const { makeRng } = require('./random.js');
 
 /**
- * @typedef {{kind: 'status', status: number, body?: any, headers?: Record<string, string>, retryAfter?: number}
+ * @typedef {'verbatim'|'swapcase'|'upper'|'urlencoded'|'form'} EchoAuth how a status fault echoes the authorization header
+ * @typedef {{kind: 'status', status: number, body?: any, headers?: Record<string, string>, retryAfter?: number, echoAuth?: EchoAuth}
  *   | {kind: 'delay', delayMs: number} | {kind: 'malformed'} | {kind: 'drop'} | {kind: 'hang', hangMs: number}
- *   | {kind: 'partial'}} Action
+ *   | {kind: 'partial'} | {kind: 'redirect', location: string, status: number}
+ *   | {kind: 'dropAfterCommit'} | {kind: 'statusAfterCommit', status: number, body?: any, headers?: Record<string, string>}
+ *   | {kind: 'trickle', bytesPerChunk: number, intervalMs: number} | {kind: 'huge', bytes: number, contentType: string}} Action
  * @typedef {{method?: string, path?: string|RegExp}} Match
  */
 
 /** @param {any} a @returns {Action} */
 function normalizeAction(a) {
 	if (!a || typeof a !== 'object') throw new Error('fault action must be an object');
+	if (typeof a.redirect === 'string') {
+		const status = a.status ?? 307;
+		if (![301, 302, 303, 307, 308].includes(status)) throw new Error(`redirect status must be 301/302/303/307/308, got ${status}`);
+		return { kind: 'redirect', location: a.redirect, status };
+	}
+	if (a.dropAfterCommit) return { kind: 'dropAfterCommit' };
+	if (typeof a.statusAfterCommit === 'number')
+		return { kind: 'statusAfterCommit', status: a.statusAfterCommit, body: a.body, headers: a.headers };
+	if (a.trickle && typeof a.trickle === 'object') {
+		const bytesPerChunk = Math.max(1, Math.floor(a.trickle.bytesPerChunk ?? 1));
+		const intervalMs = Math.max(0, a.trickle.intervalMs ?? 100);
+		return { kind: 'trickle', bytesPerChunk, intervalMs };
+	}
+	if (typeof a.hugeBytes === 'number') {
+		if (!(a.hugeBytes >= 8)) throw new Error('hugeBytes must be at least 8 (the PNG signature)');
+		return { kind: 'huge', bytes: Math.floor(a.hugeBytes), contentType: a.contentType ?? 'image/png' };
+	}
 	if (a.drop) return { kind: 'drop' };
 	if (a.malformed) return { kind: 'malformed' };
 	if (a.partial) return { kind: 'partial' };
 	if (typeof a.hangMs === 'number') return { kind: 'hang', hangMs: a.hangMs };
 	if (typeof a.delayMs === 'number') return { kind: 'delay', delayMs: a.delayMs };
-	if (typeof a.status === 'number') return { kind: 'status', status: a.status, body: a.body, headers: a.headers, retryAfter: a.retryAfter };
+	if (typeof a.status === 'number')
+		return { kind: 'status', status: a.status, body: a.body, headers: a.headers, retryAfter: a.retryAfter, echoAuth: a.echoAuth };
 	throw new Error(`unknown fault action: ${JSON.stringify(a)}`);
 }
 
@@ -131,7 +152,9 @@ class Faults {
 
 /** @param {Action} a */
 function labelOf(a) {
-	return a.kind === 'status' ? `status:${a.status}` : a.kind;
+	if (a.kind === 'status' || a.kind === 'statusAfterCommit') return `${a.kind}:${a.status}`;
+	if (a.kind === 'redirect') return `redirect:${a.status}`;
+	return a.kind;
 }
 
 module.exports = { Faults, normalizeAction, DEFAULT_CHAOS_KINDS };

@@ -3,5 +3,6 @@
 const { FakeDreamlook, startFakeDreamlook, DEFAULT_API_KEY } = require('./fake.js');
 const { formatUs, parseTimestamp } = require('./jobs.js');
 const { makePng, inspectPng } = require('./png.js');
+const { startRecorder } = require('./recorder.js');
 
-module.exports = { startFakeDreamlook, FakeDreamlook, DEFAULT_API_KEY, formatUs, parseTimestamp, makePng, inspectPng };
+module.exports = { startFakeDreamlook, FakeDreamlook, DEFAULT_API_KEY, formatUs, parseTimestamp, makePng, inspectPng, startRecorder };

@@ -87,6 +87,8 @@ async function handle(fake, req, res) {
 
 	/** @type {'normal'|'malformed'|'partial'} */
 	let mode = 'normal';
+	/** @type {import('./faults.js').Action | null} */
+	let after = null;
 	const fault = fake.faults.take(method, url.pathname);
 	if (fault) {
 		entry.fault = fault.label;
@@ -96,12 +98,19 @@ async function handle(fake, req, res) {
 		if (a.kind === 'hang') return void fake.later(a.hangMs, () => req.socket.destroy());
 		if (a.kind === 'delay') await fake.sleep(a.delayMs);
 		if (a.kind === 'malformed' || a.kind === 'partial') mode = a.kind;
-		if (a.kind === 'status') {
+		if (a.kind === 'status' || a.kind === 'redirect') {
 			// Keep the body in the log: retry tests compare what was sent each time.
 			const raw = await readBody(req).catch(() => null);
 			if (raw?.length) entry.body = parseOrRaw(raw.toString('utf8'));
-			return respond(fake, req, res, entry, faultResult(a));
+			if (a.kind === 'redirect') {
+				const r = { status: a.status, json: { detail: `Moved to ${a.location}` }, headers: { location: a.location } };
+				return respond(fake, req, res, entry, r);
+			}
+			return respond(fake, req, res, entry, faultResult(a, req));
 		}
+		if (a.kind === 'huge') return streamHuge(fake, req, res, entry, a.bytes, a.contentType);
+		// dropAfterCommit, statusAfterCommit, trickle: the request is handled first (it takes effect).
+		if (a.kind === 'dropAfterCommit' || a.kind === 'statusAfterCommit' || a.kind === 'trickle') after = a;
 	}
 
 	/** @type {Result} */
@@ -116,7 +125,72 @@ async function handle(fake, req, res) {
 		result = body.error ?? createJob(fake, /** @type {any} */ (CREATE_PATHS)[route.params[0]], body.value);
 	} else if (route.kind === 'get') result = getJob(fake, route.params[0], route.params[1]);
 	else result = listJobs(fake, url.searchParams);
+	if (after) {
+		// The request has had its effect (a create made its job); the answer is then lost or replaced.
+		entry.committedStatus = result.status;
+		if (after.kind === 'dropAfterCommit') return void req.socket.destroy();
+		if (after.kind === 'statusAfterCommit')
+			return respond(fake, req, res, entry, faultResult({ kind: 'status', status: after.status, body: after.body, headers: after.headers }, req));
+		if (after.kind === 'trickle') return trickle(fake, req, res, entry, result, after.bytesPerChunk, after.intervalMs);
+	}
 	return respond(fake, req, res, entry, result, mode);
+}
+
+/**
+ * Headers at once, then the body `bytesPerChunk` bytes every `intervalMs` (real timers).
+ * @param {Fake} fake @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ * @param {import('./fake.js').RequestLogEntry} entry @param {Result} r @param {number} bytesPerChunk @param {number} intervalMs
+ */
+function trickle(fake, req, res, entry, r, bytesPerChunk, intervalMs) {
+	const body = r.json !== undefined ? Buffer.from(JSON.stringify(r.json)) : (r.buffer ?? Buffer.from(r.text ?? ''));
+	const type = r.json !== undefined ? 'application/json' : (r.contentType ?? 'text/plain; charset=utf-8');
+	entry.status = r.status;
+	res.writeHead(r.status, { 'content-type': type, ...r.headers, 'content-length': String(body.length) });
+	res.flushHeaders();
+	let offset = 0;
+	const step = () => {
+		if (res.destroyed || fake.closed) return;
+		const chunk = body.subarray(offset, offset + bytesPerChunk);
+		offset += chunk.length;
+		if (offset >= body.length) return void res.end(chunk);
+		res.write(chunk);
+		fake.later(intervalMs, step);
+	};
+	step();
+}
+
+/**
+ * 200 with `bytes` bytes (PNG signature, then zeros), streamed with backpressure: never held in memory.
+ * @param {Fake} fake @param {import('node:http').IncomingMessage} req @param {import('node:http').ServerResponse} res
+ * @param {import('./fake.js').RequestLogEntry} entry @param {number} bytes @param {string} contentType
+ */
+function streamHuge(fake, req, res, entry, bytes, contentType) {
+	const SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+	const ZEROS = Buffer.alloc(64 * 1024);
+	entry.status = 200;
+	res.writeHead(200, { 'content-type': contentType, 'content-length': String(bytes) });
+	let left = bytes - SIG.length;
+	res.write(SIG);
+	const pump = () => {
+		while (left > 0) {
+			if (res.destroyed || fake.closed) return;
+			const n = Math.min(left, ZEROS.length);
+			left -= n;
+			if (left === 0) return void res.end(ZEROS.subarray(0, n));
+			if (!res.write(ZEROS.subarray(0, n))) return void res.once('drain', pump);
+		}
+		res.end();
+	};
+	pump();
+}
+
+/** How a status fault shows the request's authorization header. @param {string} auth @param {import('./faults.js').EchoAuth} how */
+function echoed(auth, how) {
+	if (how === 'upper') return auth.toUpperCase();
+	if (how === 'swapcase') return auth.replace(/[a-z]/gi, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+	if (how === 'urlencoded') return encodeURIComponent(auth);
+	if (how === 'form') return new URLSearchParams({ a: auth }).toString().slice(2);
+	return auth;
 }
 
 /** @param {import('node:http').IncomingMessage} req @returns {string|null} */
@@ -237,6 +311,11 @@ function listJobs(fake, q) {
 		order: /** @type {'asc'|'desc'} */ (oneOf('order', ['asc', 'desc'], 'desc')),
 	};
 	if (errors.length) return { status: 422, json: { detail: errors } };
+	// A server that accepts but ignores the filters (the list endpoint is a guess).
+	if (fake.options.ignoreListFilters) {
+		query.job_type = undefined;
+		query.state = undefined;
+	}
 	const nowUs = fake.nowUs();
 	const page = fake.store.list(query, nowUs);
 	const jobs = page.jobs.map((j) => fake.serialize(j, nowUs));
@@ -262,14 +341,25 @@ function serveFile(fake, dir, file, url) {
 	return xml(404, 'NoSuchKey', 'The specified key does not exist.');
 }
 
-/** @param {import('./faults.js').Action & {kind: 'status'}} a @returns {Result} */
-function faultResult(a) {
+/**
+ * @param {import('./faults.js').Action & {kind: 'status'}} a @param {import('node:http').IncomingMessage} req @returns {Result}
+ * With `echoAuth`, the request's authorization header is echoed (transformed) in the body: as a text line
+ * after a string body, as `echoed_authorization` in a JSON one.
+ */
+function faultResult(a, req) {
 	/** @type {Record<string, string>} */
 	const headers = { ...(a.retryAfter !== undefined ? { 'retry-after': String(a.retryAfter) } : {}), ...(a.headers ?? {}) };
-	if (a.body === undefined) return { status: a.status, json: { detail: STATUS_CODES[a.status] ?? 'Error' }, headers };
-	if (typeof a.body === 'string' || Buffer.isBuffer(a.body))
-		return { status: a.status, buffer: Buffer.from(a.body), contentType: headers['content-type'] ?? 'text/plain; charset=utf-8', headers };
-	return { status: a.status, json: a.body, headers };
+	const echo = a.echoAuth ? echoed(req.headers.authorization ?? '', a.echoAuth) : undefined;
+	if (a.body === undefined) {
+		const json = { detail: STATUS_CODES[a.status] ?? 'Error', ...(echo !== undefined ? { echoed_authorization: echo } : {}) };
+		return { status: a.status, json, headers };
+	}
+	if (typeof a.body === 'string' || Buffer.isBuffer(a.body)) {
+		const text = echo !== undefined ? `${a.body}\nauthorization: ${echo}` : a.body;
+		return { status: a.status, buffer: Buffer.from(text), contentType: headers['content-type'] ?? 'text/plain; charset=utf-8', headers };
+	}
+	const json = echo !== undefined && a.body && typeof a.body === 'object' && !Array.isArray(a.body) ? { ...a.body, echoed_authorization: echo } : a.body;
+	return { status: a.status, json, headers };
 }
 
 /**
