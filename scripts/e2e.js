@@ -19,8 +19,7 @@ const net = require('node:net');
 const rt = require('./n8n-runtime');
 const setup = require('../test/e2e/n8n-setup');
 const wt = require('../test/e2e/workflow-tools');
-const { startFakeDreamlook, DEFAULT_API_KEY } = require('../test/fake-dreamlook');
-const { startRecorder } = require('../test/e2e/recorder');
+const { startFakeDreamlook, DEFAULT_API_KEY, startRecorder } = require('../test/fake-dreamlook');
 
 const PROJECT_DIR = rt.PROJECT_DIR;
 const E2E_DIR = path.join(PROJECT_DIR, '.e2e');
@@ -417,7 +416,9 @@ async function caseRetryDroppedCreate() {
 async function caseRedirect() {
 	needSetup();
 	const fake = state.fake;
-	const recorder = await startRecorder();
+	// another host than the fake's 127.0.0.1 (still loopback); it answers 200 {job_id: 'ig_evil0001'} to anything
+	const recorder = await startRecorder({ host: '127.0.0.2' });
+	recorder.host = new URL(recorder.url).host;
 	const before = fake.requests.length;
 	fake.faults.add({ method: 'POST', path: '/image_gen', times: 1, action: { redirect: `${recorder.url}/image_gen`, status: 307 } });
 	let r;
