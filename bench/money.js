@@ -1,0 +1,157 @@
+'use strict';
+// Bench 6 — Money: paid jobs per item when nobody watches.
+// Manual Trigger → node with n8n's node setting Retry On Fail (maxTries 3, 1 s between tries), run
+// in-process on n8n-core's WorkflowExecute (test/harness), which re-runs a failed node as n8n does.
+//  - a create whose answer is lost after the server made the job (the socket dropped, or 502 after
+//    commit) on the first POST of every item: the Dreamlook node (goal: 1.00 paid job per item)
+//    and a model of n8n's HTTP Request node (bench/http-request-model.js: one POST per item, no
+//    memory, so Retry On Fail POSTs every item again: 2.00);
+//  - the 429 regime: the fake answers 429 + Retry-After 1 above 10 requests in flight, 50 items
+//    at Concurrency 50 (goal: 1.00 paid job per item, no failed item).
+// "Paid jobs" are the jobs the fake holds (a dry run is none); the count is per prompt ("bench item i").
+const path = require('node:path');
+const { ROOT, NODE_NAME, loadNodeClasses, imageParameters, jobCounts, runAsScript } = require('./lib');
+const { startFakeProcess } = require('./fake-process');
+const { HttpRequestModel, MODEL_TYPE } = require('./http-request-model');
+
+const NODE_TYPE = 'n8n-nodes-dreamlook.dreamlook';
+const ITEMS = 10;
+const STORM_ITEMS = 50;
+const STORM_CONCURRENCY = 50;
+const SERVER_LIMIT = 10;
+const RETRY = { retryOnFail: true, maxTries: 3, waitBetweenTries: 1000 };
+
+/** Manual Trigger → `kind` ('dreamlook' | 'model') with Retry On Fail; input item i is `{ i }`. */
+async function runWithRetry(fake, kind, { items, parameters = {} }) {
+	const { runWorkflow, manualTriggerNode } = require(path.join(ROOT, 'test/harness'));
+	const { DEFAULT_API_KEY } = require(path.join(ROOT, 'test/fake-dreamlook'));
+	const { Dreamlook, DreamlookApi } = loadNodeClasses();
+	const trigger = manualTriggerNode();
+	const node =
+		kind === 'dreamlook'
+			? {
+					id: 'money-dreamlook',
+					name: NODE_NAME,
+					type: NODE_TYPE,
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: imageParameters(parameters),
+					credentials: { dreamlookApi: { id: '1', name: 'Dreamlook account' } },
+					...RETRY,
+				}
+			: {
+					id: 'money-http-model',
+					name: NODE_NAME,
+					type: MODEL_TYPE,
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: { baseUrl: fake.url, apiKey: DEFAULT_API_KEY },
+					...RETRY,
+				};
+	const started = performance.now();
+	const result = await runWorkflow({
+		nodeTypes: { [NODE_TYPE]: Dreamlook, [MODEL_TYPE]: HttpRequestModel },
+		credentialTypes: { dreamlookApi: DreamlookApi },
+		credentials: { dreamlookApi: { id: '1', name: 'Dreamlook account', data: { apiKey: DEFAULT_API_KEY, baseUrl: fake.url } } },
+		nodes: [trigger, node],
+		connections: { [trigger.name]: { main: [[{ node: NODE_NAME, type: 'main', index: 0 }]] } },
+		inputItems: Array.from({ length: items }, (_, i) => ({ json: { i } })),
+	});
+	const ms = performance.now() - started;
+	const output = result.error ? [] : result.outputOf(NODE_NAME);
+	return { result, output, ms };
+}
+
+async function addFault(fake, rule) {
+	const response = await fetch(`${fake.url}/__fake/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rule) });
+	if (!response.ok) throw new Error(`adding a fault failed: HTTP ${response.status} ${await response.text()}`);
+}
+
+/**
+ * One case: fresh fake, optional fault / 429 limit, one run. Failed items: all of them when the
+ * execution failed (nothing goes downstream), else items with an error or without a job id.
+ */
+async function measure(fake, label, kind, { items = ITEMS, fault, limit, parameters } = {}) {
+	await fake.call('reset');
+	if (limit) await fake.call('setMaxInFlight', limit, { retryAfter: 1 });
+	if (fault) await addFault(fake, fault);
+	await fake.call('resetStats');
+	const { result, output, ms } = await runWithRetry(fake, kind, { items, parameters });
+	const counts = await jobCounts(fake, items);
+	const requests = await fake.get('requests');
+	const posts = requests.filter((r) => r.method === 'POST' && r.path === '/image_gen');
+	const tagged = posts.filter((r) => JSON.stringify(r.body?.tags ?? []).includes('n8n_idempotency')).length;
+	const lists = requests.filter((r) => r.method === 'GET' && r.path === '/jobs').length;
+	const answered429 = requests.filter((r) => r.status === 429).length;
+	const failed = result.error ? items : output.filter((item) => item.json.error !== undefined || !item.json.job_id).length;
+	const row = {
+		label,
+		paidPerItem: counts.jobs / items,
+		failed,
+		items,
+		...counts,
+		posts: posts.length,
+		tagged,
+		lists,
+		answered429,
+		ms: Math.round(ms),
+		error: result.error ? String(result.error.message).slice(0, 200) : undefined,
+	};
+	process.stderr.write(`  ${label}: ${JSON.stringify(row)}\n`);
+	return row;
+}
+
+const dropEach = (items) => ({ method: 'POST', path: '/image_gen', times: items, action: { dropAfterCommit: true } });
+const badGatewayEach = (items) => ({ method: 'POST', path: '/image_gen', times: items, action: { statusAfterCommit: 502 } });
+
+function describe(row) {
+	const extra = [`${row.posts} POST`];
+	if (row.tagged) extra.push(`${row.tagged} tagged`);
+	if (row.lists) extra.push(`${row.lists} GET /jobs`);
+	if (row.answered429) extra.push(`${row.answered429} × 429`);
+	extra.push(`${(row.ms / 1000).toFixed(1)} s`);
+	return `${row.paidPerItem.toFixed(2)} / ${row.failed} of ${row.items} failed (${extra.join(', ')})`;
+}
+
+async function main() {
+	const fake = await startFakeProcess({ latencyMs: 20, timing: { queuedMs: 500, runningMs: 1000 } });
+	try {
+		// Warm-up: module loading and the first connections are not what is measured.
+		await measure(fake, 'warm-up', 'dreamlook', { items: 2 });
+
+		const dropNode = await measure(fake, 'lost answer (drop), Dreamlook node', 'dreamlook', { fault: dropEach(ITEMS) });
+		const dropModel = await measure(fake, 'lost answer (drop), HTTP Request model', 'model', { fault: dropEach(ITEMS) });
+		const gatewayNode = await measure(fake, '502 after commit, Dreamlook node', 'dreamlook', { fault: badGatewayEach(ITEMS) });
+		const gatewayModel = await measure(fake, '502 after commit, HTTP Request model', 'model', { fault: badGatewayEach(ITEMS) });
+		const stormOptions = { items: STORM_ITEMS, limit: SERVER_LIMIT };
+		const stormNode = await measure(fake, '429 regime, Dreamlook node', 'dreamlook', { ...stormOptions, parameters: { options: { concurrency: STORM_CONCURRENCY } } });
+		const stormModel = await measure(fake, '429 regime, HTTP Request model', 'model', stormOptions);
+
+		const good = (row) => row.paidPerItem === 1 && row.failed === 0 && row.duplicates === 0 && row.missing === 0;
+		const goal = '1.00 / 0';
+		return {
+			name: 'money',
+			title: `6. Paid jobs per item, Retry On Fail (3 tries, 1 s apart); value: paid jobs per item / failed items`,
+			rows: [
+				{ measure: `lost answer after the job was made (socket dropped), first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(dropNode), goal, ok: good(dropNode) },
+				{ measure: '  same, HTTP Request node model (one POST per item, no memory; expected 2.00)', value: describe(dropModel) },
+				{ measure: `502 after the job was made, first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(gatewayNode), goal, ok: good(gatewayNode) },
+				{ measure: '  same, HTTP Request node model (expected 2.00)', value: describe(gatewayModel) },
+				{
+					measure: `429 regime (> ${SERVER_LIMIT} in flight → 429, Retry-After 1), ${STORM_ITEMS} items: Dreamlook node at Concurrency ${STORM_CONCURRENCY}`,
+					value: describe(stormNode),
+					goal,
+					ok: good(stormNode),
+				},
+				{ measure: '  same, HTTP Request node model (all POSTs at once)', value: describe(stormModel) },
+			],
+			raw: { dropNode, dropModel, gatewayNode, gatewayModel, stormNode, stormModel },
+		};
+	} finally {
+		await fake.close();
+		require(path.join(ROOT, 'test/harness')).cleanupHarness();
+	}
+}
+
+runAsScript(module, main);
+module.exports = { main };
