@@ -4,8 +4,10 @@
 // in-process on n8n-core's WorkflowExecute (test/harness), which re-runs a failed node as n8n does.
 //  - a create whose answer is lost after the server made the job (the socket dropped, or 502 after
 //    commit) on the first POST of every item: the Dreamlook node (goal: 1.00 paid job per item)
-//    and a model of n8n's HTTP Request node (bench/http-request-model.js: one POST per item, no
-//    memory, so Retry On Fail POSTs every item again: 2.00);
+//    and n8n's HTTP Request node, which POSTs once per item with no memory, so Retry On Fail POSTs
+//    every item again (expected 2.00): the real one in the real n8n of .n8n-runtime when it is
+//    provisioned (bench/real-http-request.js, `n8n execute`), else a model of it run in-process
+//    (bench/http-request-model.js), labelled MODEL in the table; BENCH_MONEY_MODEL=1 forces the model;
 //  - the 429 regime: the fake answers 429 + Retry-After 1 above 10 requests in flight, 50 items
 //    at Concurrency 50 (goal: 1.00 paid job per item, no failed item).
 // "Paid jobs" are the jobs the fake holds (a dry run is none); the count is per prompt ("bench item i").
@@ -13,6 +15,7 @@ const path = require('node:path');
 const { ROOT, NODE_NAME, loadNodeClasses, imageParameters, jobCounts, runAsScript } = require('./lib');
 const { startFakeProcess } = require('./fake-process');
 const { HttpRequestModel, MODEL_TYPE } = require('./http-request-model');
+const realHttpRequest = require('./real-http-request');
 
 const NODE_TYPE = 'n8n-nodes-dreamlook.dreamlook';
 const ITEMS = 10;
@@ -76,14 +79,26 @@ async function measure(fake, label, kind, { items = ITEMS, fault, limit, paramet
 	if (limit) await fake.call('setMaxInFlight', limit, { retryAfter: 1 });
 	if (fault) await addFault(fake, fault);
 	await fake.call('resetStats');
-	const { result, output, ms } = await runWithRetry(fake, kind, { items, parameters });
+	let failed;
+	let ms;
+	let error;
+	if (kind === 'real') {
+		const { DEFAULT_API_KEY } = require(path.join(ROOT, 'test/fake-dreamlook'));
+		const real = await realHttpRequest.runRealHttpRequest({ items, url: fake.url, apiKey: DEFAULT_API_KEY, retry: RETRY });
+		({ ms, error } = real);
+		failed = real.ok ? 0 : items;
+	} else {
+		const run = await runWithRetry(fake, kind, { items, parameters });
+		ms = run.ms;
+		error = run.result.error ? String(run.result.error.message).slice(0, 200) : undefined;
+		failed = run.result.error ? items : run.output.filter((item) => item.json.error !== undefined || !item.json.job_id).length;
+	}
 	const counts = await jobCounts(fake, items);
 	const requests = await fake.get('requests');
 	const posts = requests.filter((r) => r.method === 'POST' && r.path === '/image_gen');
 	const tagged = posts.filter((r) => JSON.stringify(r.body?.tags ?? []).includes('n8n_idempotency')).length;
 	const lists = requests.filter((r) => r.method === 'GET' && r.path === '/jobs').length;
 	const answered429 = requests.filter((r) => r.status === 429).length;
-	const failed = result.error ? items : output.filter((item) => item.json.error !== undefined || !item.json.job_id).length;
 	const row = {
 		label,
 		paidPerItem: counts.jobs / items,
@@ -95,7 +110,7 @@ async function measure(fake, label, kind, { items = ITEMS, fault, limit, paramet
 		lists,
 		answered429,
 		ms: Math.round(ms),
-		error: result.error ? String(result.error.message).slice(0, 200) : undefined,
+		error,
 	};
 	process.stderr.write(`  ${label}: ${JSON.stringify(row)}\n`);
 	return row;
@@ -119,13 +134,17 @@ async function main() {
 		// Warm-up: module loading and the first connections are not what is measured.
 		await measure(fake, 'warm-up', 'dreamlook', { items: 2 });
 
+		// n8n's real HTTP Request node when the e2e runtime is there (BENCH_MONEY_MODEL=1: the model)
+		const useReal = realHttpRequest.available() && process.env.BENCH_MONEY_MODEL !== '1';
+		const other = useReal ? 'real' : 'model';
+		const otherName = useReal ? "n8n's HTTP Request node (real, n8n 2.41.1 in .n8n-runtime)" : 'HTTP Request node MODEL (bench/http-request-model.js: one POST per item, no memory)';
 		const dropNode = await measure(fake, 'lost answer (drop), Dreamlook node', 'dreamlook', { fault: dropEach(ITEMS) });
-		const dropModel = await measure(fake, 'lost answer (drop), HTTP Request model', 'model', { fault: dropEach(ITEMS) });
+		const dropOther = await measure(fake, `lost answer (drop), ${otherName}`, other, { fault: dropEach(ITEMS) });
 		const gatewayNode = await measure(fake, '502 after commit, Dreamlook node', 'dreamlook', { fault: badGatewayEach(ITEMS) });
-		const gatewayModel = await measure(fake, '502 after commit, HTTP Request model', 'model', { fault: badGatewayEach(ITEMS) });
+		const gatewayOther = await measure(fake, `502 after commit, ${otherName}`, other, { fault: badGatewayEach(ITEMS) });
 		const stormOptions = { items: STORM_ITEMS, limit: SERVER_LIMIT };
 		const stormNode = await measure(fake, '429 regime, Dreamlook node', 'dreamlook', { ...stormOptions, parameters: { options: { concurrency: STORM_CONCURRENCY } } });
-		const stormModel = await measure(fake, '429 regime, HTTP Request model', 'model', stormOptions);
+		const stormOther = await measure(fake, `429 regime, ${otherName}`, other, stormOptions);
 
 		const good = (row) => row.paidPerItem === 1 && row.failed === 0 && row.duplicates === 0 && row.missing === 0;
 		const goal = '1.00 / 0';
@@ -134,18 +153,18 @@ async function main() {
 			title: `6. Paid jobs per item, Retry On Fail (3 tries, 1 s apart); value: paid jobs per item / failed items`,
 			rows: [
 				{ measure: `lost answer after the job was made (socket dropped), first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(dropNode), goal, ok: good(dropNode) },
-				{ measure: '  same, HTTP Request node model (one POST per item, no memory; expected 2.00)', value: describe(dropModel) },
+				{ measure: `  same, ${otherName} (expected 2.00)`, value: describe(dropOther) },
 				{ measure: `502 after the job was made, first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(gatewayNode), goal, ok: good(gatewayNode) },
-				{ measure: '  same, HTTP Request node model (expected 2.00)', value: describe(gatewayModel) },
+				{ measure: `  same, ${otherName} (expected 2.00)`, value: describe(gatewayOther) },
 				{
 					measure: `429 regime (> ${SERVER_LIMIT} in flight → 429, Retry-After 1), ${STORM_ITEMS} items: Dreamlook node at Concurrency ${STORM_CONCURRENCY}`,
 					value: describe(stormNode),
 					goal,
 					ok: good(stormNode),
 				},
-				{ measure: '  same, HTTP Request node model (all POSTs at once)', value: describe(stormModel) },
+				{ measure: `  same, ${otherName} (all POSTs at once)`, value: describe(stormOther) },
 			],
-			raw: { dropNode, dropModel, gatewayNode, gatewayModel, stormNode, stormModel },
+			raw: { other: otherName, dropNode, dropOther, gatewayNode, gatewayOther, stormNode, stormOther },
 		};
 	} finally {
 		await fake.close();
