@@ -392,7 +392,7 @@ async function caseRetryDroppedCreate() {
 	const tagged = posts.filter((p) => JSON.stringify(p.body?.tags ?? []).includes('n8n_idempotency')).length;
 	const outcome = r.code === 0 && r.run && (r.run.status === 'success' || r.run.finished === true) ? 'success' : 'error';
 	log(`  ${outcome}; ${posts.length} POST /image_gen (${tagged} with an idempotency tag), ${listReads} GET /jobs, jobs per item: ${jobsByItem.map((j) => j.length).join(' / ')}`);
-	assert(posts.length >= 1 && posts[0].status === null, `the first POST /image_gen was not dropped (status ${posts[0]?.status}): is dropAfterCommit in the fake?`);
+	assert(posts.length >= 1 && posts[0].fault === 'dropAfterCommit' && posts[0].committedStatus === 200, `the first POST /image_gen was not carried out then dropped (${JSON.stringify({ status: posts[0]?.status, fault: posts[0]?.fault, committedStatus: posts[0]?.committedStatus })})`);
 	jobsByItem.forEach((jobs, i) => {
 		assert(jobs.length === 1, `item ${i} has ${jobs.length} jobs at the fake (${jobs.map((j) => j.job_id).join(', ')}): Retry On Fail ${jobs.length > 1 ? 'paid twice' : 'lost the item'}`);
 	});
