@@ -6,6 +6,10 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+const REDIRECT_MESSAGE =
+	"Dreamlook's API answered with a redirect; it was not followed and the API key was not sent there. " +
+	'Set the Base URL to the final address (https://api.dreamlook.ai unless you use a proxy).';
+
 export class DreamlookApi implements ICredentialType {
 	name = 'dreamlookApi';
 
@@ -40,7 +44,8 @@ export class DreamlookApi implements ICredentialType {
 		type: 'generic',
 		properties: {
 			headers: {
-				Authorization: '=Bearer {{$credentials.apiKey}}',
+				// Trimmed: a key pasted with a trailing space or newline still works.
+				Authorization: '=Bearer {{String($credentials.apiKey || "").trim()}}',
 			},
 		},
 	};
@@ -49,9 +54,12 @@ export class DreamlookApi implements ICredentialType {
 	// still needs a valid key, so it proves the key without spending tokens.
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+			baseURL: '={{String($credentials.baseUrl || "https://api.dreamlook.ai").trim().replace(/\\/+$/, "")}}',
 			url: '/image_gen',
 			method: 'POST',
+			// A redirect is never followed: the key must not travel to another host (see the rules below).
+			disableFollowRedirect: true,
+			sendCredentialsOnCrossOriginRedirect: false,
 			body: {
 				prompt: 'n8n credential test',
 				num_samples: 1,
@@ -73,6 +81,41 @@ export class DreamlookApi implements ICredentialType {
 				properties: {
 					value: 403,
 					message: 'Dreamlook refused this API key. Check that the key is active in the dreamlook.ai dashboard.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 301,
+					message: REDIRECT_MESSAGE,
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 302,
+					message: REDIRECT_MESSAGE,
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 303,
+					message: REDIRECT_MESSAGE,
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 307,
+					message: REDIRECT_MESSAGE,
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 308,
+					message: REDIRECT_MESSAGE,
 				},
 			},
 			{

@@ -2,7 +2,8 @@ import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { errorBodySchema } from '../api/contract';
-import { redactDeep, redactText } from './redact';
+import { redactDeep, redactText, safeUrl, type Secrets, urlSecrets } from './redact';
+import { isNetworkCode, isTimeoutCode } from './retry';
 
 /** What went wrong with one request, already stripped of secrets. */
 export interface FailedRequest {
@@ -13,12 +14,29 @@ export interface FailedRequest {
 	status?: number;
 	body?: unknown;
 	networkCode?: string;
+	/** The thrown error's own message, for failures that are neither HTTP nor network (redacted here). */
+	errorMessage?: string;
 	attempts: number;
 	/** The POST may have reached the server: not retried, and the user must check. */
 	outcomeUnknown?: boolean;
+	/** A 3xx: the host (and port) the API pointed to, never its path, query or userinfo. */
+	redirectHost?: string;
+	/** The caller's deadline (the node's Timeout) ended the retries. */
+	deadlineReached?: boolean;
+	/** Per-attempt timeout, for "no answer within … s". */
+	timeoutMs?: number;
 	apiKey?: string;
 	baseUrl?: string;
 	itemIndex?: number;
+}
+
+const CHECK_BEFORE_RERUN =
+	'Check Job → Get Many or the dreamlook.ai dashboard before running this item again: ' +
+	'this request was not repeated automatically, because a second attempt could start a second paid job.';
+
+/** The key and the Base URL's userinfo: everything that must never be shown. */
+function secretsOf(failure: { apiKey?: string; baseUrl?: string }): Secrets {
+	return [failure.apiKey, ...urlSecrets(failure.baseUrl)];
 }
 
 /** The API's `detail` as readable text: a string, or FastAPI's list of invalid fields. */
@@ -39,23 +57,73 @@ export function describeDetail(body: unknown): string | undefined {
 	return undefined;
 }
 
+/** Why an ambiguous create failed, as the start of a sentence ("… while trying to create a job"). */
+function ambiguousReason(failure: FailedRequest): string {
+	const { status, networkCode } = failure;
+	if (status !== undefined && status >= 500) return `Dreamlook had a server error (HTTP ${status})`;
+	if (status === 408) return 'Dreamlook timed out (HTTP 408)';
+	if (status !== undefined) return `Dreamlook's answer (HTTP ${status}) could not be read`;
+	if (isTimeoutCode(networkCode)) {
+		return failure.timeoutMs !== undefined
+			? `No answer from Dreamlook within ${Math.round(failure.timeoutMs / 1000)} s`
+			: 'No answer from Dreamlook in time';
+	}
+	return 'No answer from Dreamlook';
+}
+
 function explain(failure: FailedRequest, detail: string | undefined): { message: string; description: string } {
 	const { status, action, attempts } = failure;
 	const apiSaid = detail ? ` Dreamlook said: ${detail}` : '';
 	const retried = attempts > 1 ? ` (tried ${attempts} times)` : '';
-	if (failure.outcomeUnknown) {
+	const where = failure.baseUrl ? safeUrl(failure.baseUrl) : 'the API';
+	if (status !== undefined && status >= 300 && status < 400) {
+		const target = failure.redirectHost ?? 'another address';
+		const notSent =
+			failure.method === 'POST'
+				? ` The request to ${action} was not followed there, so nothing was sent to ${target}.`
+				: ` The request was not followed and the API key was not sent to ${target}.`;
 		return {
-			message: `No answer from Dreamlook while trying to ${action}: the job may or may not have been created`,
+			message: `Dreamlook's API answered with a redirect to ${target}; the request was not followed`,
 			description:
-				'This request was not retried automatically because a second attempt could start a second paid job. ' +
-				'Check the job list (Job → Get Many) before running this item again.' +
-				(failure.networkCode ? ` Network error: ${failure.networkCode}.` : ''),
+				'Set the Base URL in the Dreamlook credential to the final address (https://api.dreamlook.ai unless you use a proxy); ' +
+				`if a proxy moved, use its new address.${notSent}`,
+		};
+	}
+	if (failure.outcomeUnknown) {
+		const extra = [
+			failure.networkCode ? ` Network error: ${failure.networkCode}.` : '',
+			apiSaid,
+		].join('');
+		return {
+			message: `${ambiguousReason(failure)} while trying to ${action}: the job may have been created`,
+			description: `${CHECK_BEFORE_RERUN}${extra}`,
 		};
 	}
 	if (status === undefined) {
+		const code = failure.networkCode;
+		if (isTimeoutCode(code)) {
+			const within = failure.timeoutMs !== undefined ? ` within ${Math.round(failure.timeoutMs / 1000)} s` : '';
+			return {
+				message: `No answer from Dreamlook${within} while trying to ${action}${retried}`,
+				description: `Network error ${code} for ${where}. Dreamlook may be slow or unreachable from your n8n instance; check the Base URL in the Dreamlook credential.`,
+			};
+		}
+		if (isNetworkCode(code)) {
+			return {
+				message: `Could not reach Dreamlook to ${action}${retried}`,
+				description: `Network error ${code} for ${where}. Check the Base URL in the Dreamlook credential and the network of your n8n instance.`,
+			};
+		}
+		if (code === 'ERR_INVALID_URL' || code === 'ERR_INVALID_PROTOCOL' || code === 'ERR_UNSUPPORTED_PROTOCOL') {
+			return {
+				message: 'The Base URL in the Dreamlook credential is not a usable URL',
+				description: `Set it to https://api.dreamlook.ai (or your proxy's http(s) address). Error: ${code}.`,
+			};
+		}
+		const said = failure.errorMessage ? `: ${failure.errorMessage.slice(0, 300)}` : '';
 		return {
-			message: `Could not reach Dreamlook to ${action}${retried}`,
-			description: `Network error ${failure.networkCode ?? 'unknown'} for ${failure.baseUrl ?? 'the API'}. Check the Base URL in the Dreamlook credential and the network of your n8n instance.`,
+			message: `The request to ${action} failed${retried}`,
+			description: `Unexpected error${code ? ` ${code}` : ''}${said}. Base URL: ${where}.`,
 		};
 	}
 	if (status === 401 || status === 403) {
@@ -100,10 +168,27 @@ function explain(failure: FailedRequest, detail: string | undefined): { message:
 	};
 }
 
+const DEADLINE_MARK = 'dreamlookDeadlineReached';
+
+function withDeadline(text: { message: string; description: string }): { message: string; description: string } {
+	return {
+		message: `${text.message}; the Timeout was reached`,
+		description: `The node's Timeout ended before another attempt could be made. ${text.description}`,
+	};
+}
+
 export function toNodeApiError(node: INode, failure: FailedRequest): NodeApiError {
-	const safeBody = redactDeep(failure.body, failure.apiKey);
+	const secrets = secretsOf(failure);
+	const isRedirect = failure.status !== undefined && failure.status >= 300 && failure.status < 400;
+	// A redirect's body usually repeats the full target address (path, query): not kept.
+	const safeBody = isRedirect ? null : redactDeep(failure.body, secrets);
+	const safeFailure: FailedRequest = {
+		...failure,
+		errorMessage: failure.errorMessage === undefined ? undefined : redactText(failure.errorMessage, secrets),
+	};
 	const detail = describeDetail(safeBody);
-	const { message, description } = explain(failure, detail);
+	let text = explain(safeFailure, detail);
+	if (failure.deadlineReached) text = withDeadline(text);
 	const errorResponse: JsonObject = {
 		method: failure.method,
 		path: failure.path,
@@ -112,10 +197,45 @@ export function toNodeApiError(node: INode, failure: FailedRequest): NodeApiErro
 		attempts: failure.attempts,
 		body: (safeBody ?? null) as JsonObject,
 	};
-	return new NodeApiError(node, errorResponse, {
-		message: redactText(message, failure.apiKey),
-		description: redactText(description, failure.apiKey),
+	if (failure.redirectHost) errorResponse.redirectHost = failure.redirectHost;
+	const error = new NodeApiError(node, errorResponse, {
+		message: redactText(text.message, secrets),
+		description: redactText(text.description, secrets),
 		httpCode: failure.status !== undefined ? String(failure.status) : undefined,
 		itemIndex: failure.itemIndex,
 	});
+	if (failure.deadlineReached) error.context[DEADLINE_MARK] = true;
+	if (failure.outcomeUnknown) error.context.dreamlookOutcomeUnknown = true;
+	return error;
+}
+
+/** Whether this error ended retries because the caller's deadline (the node's Timeout) was reached. */
+export function isDeadlineError(error: unknown): boolean {
+	return error instanceof NodeApiError && error.context?.[DEADLINE_MARK] === true;
+}
+
+/** Whether this error says a create may have started a job (never run the item again blindly). */
+export function isOutcomeUnknownError(error: unknown): boolean {
+	return error instanceof NodeApiError && error.context?.dreamlookOutcomeUnknown === true;
+}
+
+/**
+ * A create whose outcome is unknown: the job may exist. For callers that find out after the
+ * request itself succeeded, e.g. a 2xx create answer without a readable job_id.
+ * `reason` starts the message: "Dreamlook's answer had no job ID" →
+ * "Dreamlook's answer had no job ID while trying to create an image job: the job may have been created".
+ */
+export function mayExistError(
+	node: INode,
+	options: { action: string; itemIndex?: number; reason: string; body?: unknown; apiKey?: string },
+): NodeApiError {
+	const secrets: Secrets = [options.apiKey];
+	const safeBody = redactDeep(options.body, secrets);
+	const error = new NodeApiError(node, { body: (safeBody ?? null) as JsonObject } as JsonObject, {
+		message: redactText(`${options.reason} while trying to ${options.action}: the job may have been created`, secrets),
+		description: CHECK_BEFORE_RERUN,
+		itemIndex: options.itemIndex,
+	});
+	error.context.dreamlookOutcomeUnknown = true;
+	return error;
 }

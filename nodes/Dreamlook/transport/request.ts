@@ -8,15 +8,19 @@ import type {
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { DEFAULT_BASE_URL } from '../api/contract';
-import { toNodeApiError } from './errors';
+import { type FailedRequest, toNodeApiError } from './errors';
 import {
+	attemptTimeoutMs,
 	backoffMs,
+	isNetworkCode,
+	isTimeoutCode,
 	isRetryableNetworkError,
 	isRetryableStatus,
 	type Method,
 	parseRetryAfterMs,
 	rateLimitWaitMs,
 	RETRY_POLICY,
+	sleepFits,
 	wasNeverSent,
 } from './retry';
 
@@ -37,6 +41,13 @@ export interface DreamlookRequest {
 	maxAttempts?: number;
 	/** Statuses the caller handles itself (e.g. 404 to try another path): returned, not thrown. */
 	passStatuses?: number[];
+	/**
+	 * Hard deadline (epoch ms, compared with Date.now()), e.g. the end of the node's Timeout. Each
+	 * attempt's timeout is min(60 s, time left); no backoff, Retry-After or 429 wait that would end
+	 * past it (the last error is thrown at once, saying the Timeout was reached, see
+	 * isDeadlineError); once it has passed, nothing more is sent.
+	 */
+	deadline?: number;
 }
 
 export interface DreamlookResponse {
@@ -60,7 +71,8 @@ export async function getConnection(ctx: DreamlookContext): Promise<Connection> 
 	const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
 	return {
 		baseUrl: (configured || DEFAULT_BASE_URL).replace(/\/+$/, ''),
-		apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey : '',
+		// Stored keys often carry a pasted space; the header is built from the trimmed key too.
+		apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '',
 	};
 }
 
@@ -88,10 +100,41 @@ function isUnreadable(body: unknown): boolean {
 	return typeof body === 'string' && body.trim().length > 0;
 }
 
+/** A create's answer must be a JSON object (it carries the job_id); anything else leaves the outcome unknown. */
+function isReadableObject(body: unknown): boolean {
+	return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
+function headerValue(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+	if (!headers) return undefined;
+	for (const [key, value] of Object.entries(headers)) {
+		if (key.toLowerCase() !== name) continue;
+		const first = Array.isArray(value) ? value[0] : value;
+		return typeof first === 'string' ? first : undefined;
+	}
+	return undefined;
+}
+
+/** The host[:port] a redirect points to (never its path, query or userinfo), resolved against the request URL. */
+export function redirectHostOf(location: string | undefined, requestUrl: string): string | undefined {
+	if (!location) return undefined;
+	try {
+		return new URL(location, requestUrl).host || undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Statuses after which a create (POST) may have started a job: reported, never repeated. */
+function createMayHaveRun(status: number): boolean {
+	return status >= 500 || status === 408;
+}
+
 /**
  * The one door to Dreamlook's JSON API: authentication through n8n's credential, bounded
  * retries with backoff and Retry-After (see retry.ts for which requests may repeat), and
  * every failure turned into a NodeApiError that says what to do, with the key redacted.
+ * Redirects are never followed (the key must not travel to another host).
  */
 export async function dreamlookRequest(
 	ctx: DreamlookContext,
@@ -102,17 +145,24 @@ export async function dreamlookRequest(
 	// A caller that limits attempts (the trigger's poll budget) limits 429 retries too.
 	const maxRateLimitedAttempts = request.maxAttempts ?? RETRY_POLICY.maxRateLimitedAttempts;
 	const signal = cancelSignalOf(ctx);
+	const { deadline } = request;
+	const url = `${baseUrl}${request.path}`;
 	const options: IHttpRequestOptions = {
 		method: request.method,
-		url: `${baseUrl}${request.path}`,
+		url,
 		qs: request.qs,
 		body: request.body,
 		json: true,
 		timeout: REQUEST_TIMEOUT_MS,
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
+		// Never follow a redirect: a POST would be re-sent elsewhere, and n8n re-sends the
+		// Authorization header to another host unless told otherwise (both settings, for older n8n).
+		disableFollowRedirect: true,
+		sendCredentialsOnCrossOriginRedirect: false,
 	};
-	const fail = (details: { status?: number; body?: unknown; networkCode?: string; outcomeUnknown?: boolean }, attempts: number) =>
+	type Details = Omit<FailedRequest, 'method' | 'path' | 'action' | 'attempts' | 'apiKey' | 'baseUrl' | 'itemIndex'>;
+	const fail = (details: Details, attempts: number) =>
 		toNodeApiError(ctx.getNode(), {
 			...details,
 			method: request.method,
@@ -123,62 +173,102 @@ export async function dreamlookRequest(
 			baseUrl,
 			itemIndex: request.itemIndex,
 		});
+	/** Sleep before the next attempt, or throw `last` at once when the wait would end past the deadline. */
+	const waitOrGiveUp = async (ms: number, last: Details, attempts: number) => {
+		if (!sleepFits(deadline, Date.now(), ms)) throw fail({ ...last, deadlineReached: true }, attempts);
+		await sleep(ms, signal);
+	};
 
 	// Failures other than 429 and 429 answers are bounded separately (see RETRY_POLICY).
 	let failures = 0;
 	let rateLimited = 0;
 	let rateLimitedWaitMs = 0;
+	let lastFailure: Details | undefined;
 	for (let attempt = 1; ; attempt++) {
+		const timeout = attemptTimeoutMs(deadline, Date.now(), REQUEST_TIMEOUT_MS);
+		if (timeout <= 0) {
+			// Nothing is sent once the deadline has passed.
+			throw fail({ ...(lastFailure ?? { networkCode: 'DEADLINE' }), deadlineReached: true }, Math.max(1, attempt - 1));
+		}
 		let response: FullResponse;
 		try {
 			response = (await ctx.helpers.httpRequestWithAuthentication.call(
 				ctx,
 				CREDENTIAL_TYPE,
-				{ ...options },
+				{ ...options, timeout },
 			)) as FullResponse;
 		} catch (error) {
 			if (isCancelled(ctx, error)) {
 				throw new NodeOperationError(ctx.getNode(), 'The execution was stopped while talking to Dreamlook', { itemIndex: request.itemIndex });
 			}
 			const networkCode = networkCodeOf(error);
+			const clipped = deadline !== undefined && timeout < REQUEST_TIMEOUT_MS && isTimeoutCode(networkCode);
+			const details: Details = {
+				networkCode: networkCode ?? 'unknown',
+				timeoutMs: isTimeoutCode(networkCode) ? timeout : undefined,
+				errorMessage: networkCode && isNetworkCode(networkCode) ? undefined : messageOf(error),
+			};
+			if (request.method === 'POST' && !wasNeverSent(networkCode)) {
+				throw fail({ ...details, outcomeUnknown: true, deadlineReached: clipped }, attempt);
+			}
 			failures++;
+			if (clipped) throw fail({ ...details, deadlineReached: true }, attempt);
 			if (failures < maxAttempts && isRetryableNetworkError(request.method, networkCode)) {
-				await sleep(backoffMs(failures), signal);
+				lastFailure = details;
+				await waitOrGiveUp(backoffMs(failures), details, attempt);
 				continue;
 			}
-			const outcomeUnknown = request.method === 'POST' && !wasNeverSent(networkCode);
-			throw fail({ networkCode: networkCode ?? 'unknown', outcomeUnknown }, attempt);
+			throw fail(details, attempt);
 		}
 
 		const { statusCode: status, body, headers } = response;
 		if (status >= 200 && status < 300) {
+			if (request.method === 'POST') {
+				// A 2xx create without a readable object most likely created the job: never repeat it.
+				if (isReadableObject(body)) return { status, body };
+				throw fail({ status, body: 'unreadable response body', outcomeUnknown: true }, attempt);
+			}
 			if (!isUnreadable(body)) return { status, body };
-			// A 2xx POST with a broken body most likely created the job: never repeat it.
 			failures++;
-			if (request.method === 'GET' && failures < maxAttempts) {
-				await sleep(backoffMs(failures), signal);
+			const details: Details = { status, body: 'unreadable response body' };
+			if (failures < maxAttempts) {
+				lastFailure = details;
+				await waitOrGiveUp(backoffMs(failures), details, attempt);
 				continue;
 			}
-			throw fail({ status, body: 'unreadable response body', outcomeUnknown: request.method === 'POST' }, attempt);
+			throw fail(details, attempt);
 		}
 		if (request.passStatuses?.includes(status)) return { status, body };
-		const retryAfter = parseRetryAfterMs(headers?.['retry-after'], Date.now());
+		if (status >= 300 && status < 400) {
+			throw fail({ status, redirectHost: redirectHostOf(headerValue(headers, 'location'), url) }, attempt);
+		}
+		if (request.method === 'POST' && createMayHaveRun(status)) {
+			throw fail({ status, body, outcomeUnknown: true }, attempt);
+		}
+		const details: Details = { status, body };
+		const retryAfter = parseRetryAfterMs(headerValue(headers, 'retry-after'), Date.now());
 		const waitAllowed = retryAfter === undefined || retryAfter <= RETRY_POLICY.maxRetryAfterMs;
 		if (status === 429 && isRetryableStatus(request.method, status)) {
 			rateLimited++;
 			const wait = rateLimitWaitMs(retryAfter, rateLimited);
 			if (waitAllowed && rateLimited < maxRateLimitedAttempts && rateLimitedWaitMs + wait <= RETRY_POLICY.maxRateLimitedWaitMs) {
 				rateLimitedWaitMs += wait;
-				await sleep(wait, signal);
+				lastFailure = details;
+				await waitOrGiveUp(wait, details, attempt);
 				continue;
 			}
 		} else if (isRetryableStatus(request.method, status)) {
 			failures++;
 			if (waitAllowed && failures < maxAttempts) {
-				await sleep(retryAfter ?? backoffMs(failures), signal);
+				lastFailure = details;
+				await waitOrGiveUp(retryAfter ?? backoffMs(failures), details, attempt);
 				continue;
 			}
 		}
-		throw fail({ status, body }, attempt);
+		throw fail(details, attempt);
 	}
+}
+
+function messageOf(error: unknown): string | undefined {
+	return error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
 }

@@ -34,6 +34,37 @@ const TRANSIENT_NETWORK_CODES = new Set([
 	'ERR_BAD_RESPONSE',
 ]);
 
+/** Codes that mean the answer did not come in time (axios: ECONNABORTED "timeout of … exceeded"). */
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ECONNABORTED', 'ESOCKETTIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Codes of the network itself (DNS, TCP, TLS): only these are reported as "Could not reach Dreamlook". */
+const NETWORK_CODES = new Set([
+	...NOT_SENT_CODES,
+	...TRANSIENT_NETWORK_CODES,
+	...TIMEOUT_CODES,
+	'ECONNRESET',
+	'ENETDOWN',
+	'EHOSTDOWN',
+	'EADDRNOTAVAIL',
+	'UND_ERR_CONNECT_TIMEOUT',
+	'UND_ERR_CLOSED',
+	'CERT_HAS_EXPIRED',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+	'EPROTO',
+]);
+
+export function isTimeoutCode(code: string | undefined): boolean {
+	return code !== undefined && TIMEOUT_CODES.has(code);
+}
+
+export function isNetworkCode(code: string | undefined): boolean {
+	return code !== undefined && NETWORK_CODES.has(code);
+}
+
 export type Method = 'GET' | 'POST';
 
 export function isRetryableStatus(method: Method, status: number): boolean {
@@ -74,4 +105,15 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 export function rateLimitWaitMs(retryAfterMs: number | undefined, rateLimitedCount: number, random: () => number = Math.random): number {
 	if (retryAfterMs === undefined) return backoffMs(rateLimitedCount, random);
 	return retryAfterMs + Math.round(random() * Math.max(250, retryAfterMs * 0.5));
+}
+
+/** Per-attempt timeout: at most `maxMs`, never past the deadline (epoch ms). */
+export function attemptTimeoutMs(deadline: number | undefined, now: number, maxMs: number): number {
+	if (deadline === undefined) return maxMs;
+	return Math.max(0, Math.min(maxMs, deadline - now));
+}
+
+/** Whether a wait of `ms` from `now` ends before the deadline (epoch ms), leaving time for another attempt. */
+export function sleepFits(deadline: number | undefined, now: number, ms: number): boolean {
+	return deadline === undefined || now + ms < deadline;
 }
