@@ -1,82 +1,47 @@
-import type { IBinaryKeyData, IExecuteFunctions, IPollFunctions } from 'n8n-workflow';
-import { NodeApiError, sleep } from 'n8n-workflow';
+import type { IBinaryData, IBinaryKeyData } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
 
 import type { DreamlookJob, JobTypeKey } from '../api/contract';
+import { type DownloadContext, downloadImage, type ImageDownload } from '../transport/download';
 import { getJob } from '../transport/jobs';
-import { cancelSignalOf, networkCodeOf } from '../transport/request';
-import { backoffMs, isRetryableNetworkError, isRetryableStatus, RETRY_POLICY } from '../transport/retry';
 import { imagesOf } from './output';
 
-const DOWNLOAD_TIMEOUT_MS = 120000;
-
-/** The regular node and the trigger both download images. */
-type DownloadContext = IExecuteFunctions | IPollFunctions;
-const MIME_BY_EXTENSION: Record<string, string> = { png: 'image/png', jpeg: 'image/jpeg', jpg: 'image/jpeg', webp: 'image/webp' };
-
-/** What prepareBinaryData accepts: a Buffer or a readable stream. */
-type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];
-
-interface StreamResponse {
-	statusCode: number;
-	headers: Record<string, string | string[] | undefined>;
-	body: BinarySource & { destroy?: () => void };
-}
-
-function extensionOf(url: string, contentType: string | undefined): string {
-	const fromType = Object.keys(MIME_BY_EXTENSION).find((ext) => MIME_BY_EXTENSION[ext] === contentType);
-	if (fromType) return fromType;
-	const match = /\.([a-z0-9]{2,5})(?:$|\?)/i.exec(new URL(url).pathname);
-	return match ? match[1].toLowerCase() : 'png';
-}
-
-/**
- * GETs a signed image URL as a stream. No credential is sent: the URL carries its own
- * signature, and the Dreamlook key must never go to the storage host.
- */
-async function fetchStream(ctx: DownloadContext, url: string): Promise<StreamResponse> {
-	const signal = cancelSignalOf(ctx);
-	for (let attempt = 1; ; attempt++) {
-		try {
-			const response = (await ctx.helpers.httpRequest({
-				method: 'GET',
-				url,
-				encoding: 'stream',
-				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
-				timeout: DOWNLOAD_TIMEOUT_MS,
-				abortSignal: signal,
-			})) as StreamResponse;
-			if (attempt < RETRY_POLICY.maxAttempts && isRetryableStatus('GET', response.statusCode)) {
-				response.body.destroy?.();
-				await sleep(backoffMs(attempt), signal);
-				continue;
-			}
-			return response;
-		} catch (error) {
-			const networkCode = networkCodeOf(error);
-			if (!signal?.aborted && attempt < RETRY_POLICY.maxAttempts && isRetryableNetworkError('GET', networkCode)) {
-				await sleep(backoffMs(attempt), signal);
-				continue;
-			}
-			throw new NodeApiError(
-				ctx.getNode(),
-				{ networkCode: networkCode ?? null },
-				{ message: signal?.aborted ? 'The execution was stopped while downloading images' : `Could not download a Dreamlook image (${networkCode ?? 'network error'})` },
-			);
-		}
-	}
-}
+/** A signed link that has expired (or whose signature no longer matches) answers one of these. */
+const EXPIRED_LINK_STATUSES = [403, 400];
 
 export interface DownloadOptions {
 	/** Binary properties are named `${prefix}_0`, `${prefix}_1`, ... */
 	prefix: string;
 	type: JobTypeKey;
 	itemIndex: number;
+	/** Epoch ms: no download of this call runs past it (pass the same value for all of a node's items). */
+	deadline?: number;
+	/** Largest accepted image in bytes (default 50 MB). */
+	maxBytes?: number;
+	/** Abort an image when no byte arrives for this long (default 30 s). */
+	stallMs?: number;
+}
+
+type JobImage = ReturnType<typeof imagesOf>[number];
+
+/**
+ * The image at `index` of the original list in a re-fetched (re-signed) job: the same image ID
+ * when the API gives IDs, else the same position. Undefined when the job no longer has it.
+ */
+function counterpartOf(original: JobImage[], refreshed: JobImage[], index: number): JobImage | undefined {
+	const imageId = original[index]?.imageId;
+	if (imageId) {
+		const sameId = refreshed.find((image) => image.imageId === imageId);
+		if (sameId) return sameId;
+		if (refreshed.some((image) => image.imageId)) return undefined;
+	}
+	return refreshed[index];
 }
 
 /**
- * Turns each generated image into binary data on the item, streamed into n8n's binary store.
- * Signed URLs expire after an hour: a 403 re-fetches the job (which re-signs them) once.
+ * Turns each generated image into binary data on the item (`data_0`, `data_1`, …), streamed into
+ * n8n's binary store through transport/download.ts. Signed URLs expire after an hour: a 403/400
+ * re-fetches the job (which re-signs them) once, and the remaining images use the fresh links.
  */
 export async function downloadImages(
 	ctx: DownloadContext,
@@ -84,34 +49,51 @@ export async function downloadImages(
 	options: DownloadOptions,
 ): Promise<IBinaryKeyData> {
 	const binary: IBinaryKeyData = {};
-	let images = imagesOf(job);
-	let resigned = false;
-	for (let index = 0; index < images.length; index++) {
-		let response = await fetchStream(ctx, images[index].url);
-		if ((response.statusCode === 403 || response.statusCode === 400) && !resigned) {
-			response.body.destroy?.();
-			resigned = true;
-			images = imagesOf(await getJob(ctx, options.type, job.job_id, options.itemIndex));
-			response = await fetchStream(ctx, images[index].url);
+	const original = imagesOf(job);
+	let refreshed: JobImage[] | undefined;
+	const missing: number[] = [];
+	const limits = { deadline: options.deadline, maxBytes: options.maxBytes, stallMs: options.stallMs };
+	const request = (index: number, url: string, passStatuses?: number[]): ImageDownload => ({
+		url,
+		jobId: job.job_id,
+		index,
+		count: original.length,
+		itemIndex: options.itemIndex,
+		fileBaseName: `${job.job_id}_${index}`,
+		limits,
+		passStatuses,
+	});
+
+	for (let index = 0; index < original.length; index++) {
+		let stored: IBinaryData | undefined;
+		if (!refreshed) {
+			const result = await downloadImage(ctx, request(index, original[index].url, EXPIRED_LINK_STATUSES));
+			if (result.ok) stored = result.binary;
+			else refreshed = imagesOf(await getJob(ctx, options.type, job.job_id, options.itemIndex));
 		}
-		if (response.statusCode < 200 || response.statusCode >= 300) {
-			response.body.destroy?.();
-			throw new NodeApiError(
-				ctx.getNode(),
-				{ httpCode: String(response.statusCode) },
-				{
-					message: `Could not download image ${index + 1} of Dreamlook job ${job.job_id} (HTTP ${response.statusCode})`,
-					description: 'Image links expire one hour after the job finishes. Run Job → Get with "Download Images" on to fetch fresh links.',
-					itemIndex: options.itemIndex,
-				},
-			);
+		if (!stored) {
+			const image = counterpartOf(original, refreshed ?? [], index);
+			if (!image) {
+				missing.push(index);
+				continue;
+			}
+			// Already re-signed once: a second 403 is reported, not retried.
+			const result = await downloadImage(ctx, request(index, image.url));
+			if (result.ok) stored = result.binary;
 		}
-		const contentType = String(response.headers['content-type'] ?? '').split(';')[0].trim() || undefined;
-		const extension = extensionOf(images[index].url, contentType);
-		binary[`${options.prefix}_${index}`] = await ctx.helpers.prepareBinaryData(
-			response.body,
-			`${job.job_id}_${index}.${extension}`,
-			contentType ?? MIME_BY_EXTENSION[extension] ?? 'application/octet-stream',
+		if (stored) binary[`${options.prefix}_${index}`] = stored;
+	}
+
+	if (missing.length > 0) {
+		const names = missing.map((index) => index + 1).join(', ');
+		throw new NodeApiError(
+			ctx.getNode(),
+			{ jobId: job.job_id, missingImages: names, imagesNow: refreshed?.length ?? 0 },
+			{
+				message: `Could not download image${missing.length > 1 ? 's' : ''} ${names} of ${original.length} of Dreamlook job ${job.job_id}: the job no longer lists ${missing.length > 1 ? 'them' : 'it'} after its links were re-signed`,
+				description: `Dreamlook now lists ${refreshed?.length ?? 0} image(s) for this job. Run Job → Get with Download Images on to download what the job has now.`,
+				itemIndex: options.itemIndex,
+			},
 		);
 	}
 	return binary;
