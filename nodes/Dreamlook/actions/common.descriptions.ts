@@ -111,6 +111,14 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				description: 'How many requests to Dreamlook may be in flight at once across items (1 = one at a time)',
 			},
 			{
+				displayName: 'Max Image Size (MB)',
+				name: 'maxImageSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 50,
+				description: 'Largest image accepted when downloading; a bigger one fails its item instead of filling the disk',
+			},
+			{
 				displayName: 'Poll Interval (Seconds)',
 				name: 'pollInterval',
 				type: 'number',
@@ -136,6 +144,8 @@ export interface CreateOptions {
 	concurrency: number;
 	pollIntervalMs: number;
 	timeoutMs: number;
+	/** Largest image accepted by Download Images, in bytes. */
+	maxImageBytes: number;
 }
 
 export function readCreateOptions(options: Record<string, unknown>, timeoutSeconds: number, intervalSeconds: number): CreateOptions {
@@ -146,6 +156,7 @@ export function readCreateOptions(options: Record<string, unknown>, timeoutSecon
 		concurrency: Math.floor(positive(options.concurrency, 10)),
 		pollIntervalMs: positive(options.pollInterval, intervalSeconds) * 1000,
 		timeoutMs: positive(options.timeout, timeoutSeconds) * 1000,
+		maxImageBytes: Math.round(positive(options.maxImageSizeMb, 50) * 1024 * 1024),
 	};
 }
 
