@@ -95,7 +95,8 @@ async function toItems(
 				json.download_error = 'Skipped: this poll ran out of time. Use Dreamlook → Job → Get with Download Images.';
 			} else {
 				try {
-					item.binary = await downloadImages(ctx, job, { prefix: 'data', type: typeOfJob(job), itemIndex: 0 });
+					// The poll budget's download deadline bounds every request and stall too (non-finite = none).
+					item.binary = await downloadImages(ctx, job, { prefix: 'data', type: typeOfJob(job), itemIndex: 0, deadline: settings.downloadUntil });
 				} catch (error) {
 					json.download_error = error instanceof Error ? error.message : String(error);
 				}

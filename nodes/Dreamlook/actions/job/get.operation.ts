@@ -1,4 +1,4 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
 import { downloadImages } from '../../shared/binary';
 import { mapWithConcurrency } from '../../shared/concurrency';
@@ -11,6 +11,7 @@ import { FROM_JOB_ID, jobTypeOptions, resolveJobType } from './jobType';
 
 const show = { resource: ['job'], operation: ['get'] };
 const CONCURRENCY = 10;
+const DEFAULT_DOWNLOAD_SECONDS = 300;
 
 export const description: INodeProperties[] = [
 	{
@@ -41,9 +42,50 @@ export const description: INodeProperties[] = [
 		description: 'Whether to attach the images of a finished job as binary data (data_0, data_1, …)',
 		displayOptions: { show },
 	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { ...show, downloadImages: [true] } },
+		options: [
+			{
+				displayName: 'Download Time Limit (Seconds)',
+				name: 'downloadTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_DOWNLOAD_SECONDS,
+				description: 'How long all of this node\'s image downloads together may take; an image still downloading then fails its item',
+			},
+			{
+				displayName: 'Max Image Size (MB)',
+				name: 'maxImageSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 50,
+				description: 'Largest image accepted; a bigger one fails its item instead of filling the disk',
+			},
+		],
+	},
 ];
 
-async function getOne(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemOutcome> {
+interface DownloadSettings {
+	deadline: number;
+	maxBytes: number;
+}
+
+function downloadSettingsOf(ctx: IExecuteFunctions, itemIndex: number, startedAt: number): DownloadSettings {
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+	return {
+		// One deadline for all of the node's downloads, counted from the start of the node.
+		deadline: startedAt + positive(options.downloadTimeout, DEFAULT_DOWNLOAD_SECONDS) * 1000,
+		maxBytes: Math.round(positive(options.maxImageSizeMb, 50) * 1024 * 1024),
+	};
+}
+
+async function getOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: number): Promise<ItemOutcome> {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const jobId = check.jobId(ctx.getNodeParameter('jobId', itemIndex));
 	const choice = ctx.getNodeParameter('jobType', itemIndex) as string;
@@ -53,11 +95,13 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number): Promise<ItemOu
 	const json = jobToJson(job, ctx.getNodeParameter('simplify', itemIndex, true) as boolean);
 	const wantsImages = ctx.getNodeParameter('downloadImages', itemIndex, false) as boolean;
 	if (!wantsImages || job.state !== 'success') return { json };
-	return { json, binary: await downloadImages(ctx, job, { prefix: 'data', type, itemIndex }) };
+	const { deadline, maxBytes } = downloadSettingsOf(ctx, itemIndex, startedAt);
+	return { json, binary: await downloadImages(ctx, job, { prefix: 'data', type, itemIndex, deadline, maxBytes }) };
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
-	const results = await mapWithConcurrency(items.length, CONCURRENCY, async (itemIndex) => await getOne(this, itemIndex));
+	const startedAt = Date.now();
+	const results = await mapWithConcurrency(items.length, CONCURRENCY, async (itemIndex) => await getOne(this, itemIndex, startedAt));
 	return toNodeOutput(
 		this,
 		results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error))),
