@@ -187,8 +187,14 @@ export function toNodeApiError(node: INode, failure: FailedRequest): NodeApiErro
 		errorMessage: failure.errorMessage === undefined ? undefined : redactText(failure.errorMessage, secrets),
 	};
 	const detail = describeDetail(safeBody);
+	const nothingSent = failure.status === undefined && failure.networkCode === undefined && failure.errorMessage === undefined;
 	let text = explain(safeFailure, detail);
-	if (failure.deadlineReached) text = withDeadline(text);
+	if (failure.deadlineReached && nothingSent) {
+		text = {
+			message: `The Timeout was reached before Dreamlook could be asked to ${failure.action}`,
+			description: "Nothing was sent. Raise the node's Timeout if Dreamlook needs longer.",
+		};
+	} else if (failure.deadlineReached) text = withDeadline(text);
 	const errorResponse: JsonObject = {
 		method: failure.method,
 		path: failure.path,
@@ -198,6 +204,8 @@ export function toNodeApiError(node: INode, failure: FailedRequest): NodeApiErro
 		body: (safeBody ?? null) as JsonObject,
 	};
 	if (failure.redirectHost) errorResponse.redirectHost = failure.redirectHost;
+	if (failure.outcomeUnknown) errorResponse.outcomeUnknown = true;
+	if (failure.deadlineReached) errorResponse.deadlineReached = true;
 	const error = new NodeApiError(node, errorResponse, {
 		message: redactText(text.message, secrets),
 		description: redactText(text.description, secrets),
@@ -211,12 +219,14 @@ export function toNodeApiError(node: INode, failure: FailedRequest): NodeApiErro
 
 /** Whether this error ended retries because the caller's deadline (the node's Timeout) was reached. */
 export function isDeadlineError(error: unknown): boolean {
-	return error instanceof NodeApiError && error.context?.[DEADLINE_MARK] === true;
+	if (!(error instanceof NodeApiError)) return false;
+	return error.context?.[DEADLINE_MARK] === true || (error.errorResponse as JsonObject | undefined)?.deadlineReached === true;
 }
 
 /** Whether this error says a create may have started a job (never run the item again blindly). */
 export function isOutcomeUnknownError(error: unknown): boolean {
-	return error instanceof NodeApiError && error.context?.dreamlookOutcomeUnknown === true;
+	if (!(error instanceof NodeApiError)) return false;
+	return error.context?.dreamlookOutcomeUnknown === true || (error.errorResponse as JsonObject | undefined)?.outcomeUnknown === true;
 }
 
 /**
@@ -231,7 +241,8 @@ export function mayExistError(
 ): NodeApiError {
 	const secrets: Secrets = [options.apiKey];
 	const safeBody = redactDeep(options.body, secrets);
-	const error = new NodeApiError(node, { body: (safeBody ?? null) as JsonObject } as JsonObject, {
+	const errorResponse: JsonObject = { method: 'POST', outcomeUnknown: true, body: (safeBody ?? null) as JsonObject };
+	const error = new NodeApiError(node, errorResponse, {
 		message: redactText(`${options.reason} while trying to ${options.action}: the job may have been created`, secrets),
 		description: CHECK_BEFORE_RERUN,
 		itemIndex: options.itemIndex,

@@ -188,7 +188,7 @@ export async function dreamlookRequest(
 		const timeout = attemptTimeoutMs(deadline, Date.now(), REQUEST_TIMEOUT_MS);
 		if (timeout <= 0) {
 			// Nothing is sent once the deadline has passed.
-			throw fail({ ...(lastFailure ?? { networkCode: 'DEADLINE' }), deadlineReached: true }, Math.max(1, attempt - 1));
+			throw fail({ ...(lastFailure ?? {}), deadlineReached: true }, Math.max(1, attempt - 1));
 		}
 		let response: FullResponse;
 		try {
