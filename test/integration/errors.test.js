@@ -152,10 +152,21 @@ describe('API errors say what to fix and never leak the key', () => {
 		expect(fake.jobs()).toHaveLength(1);
 	});
 
-	it('a 2xx POST with an unreadable body is reported, not repeated', async () => {
+	it('a 2xx POST with an unreadable body is not repeated: the job is found by its tag', async () => {
 		fake.faults.add({ method: 'POST', path: '/image_gen', times: 1, action: { malformed: true } });
 		const result = await runDreamlook(fake, createOnly());
-		expect(result.error?.message).toMatch(/may or may not have been created/);
+		expect(result.error).toBeUndefined();
+		expect(requestsTo(fake, 'POST', '/image_gen')).toHaveLength(1);
+		expect(fake.jobs()).toHaveLength(1);
+		expect(result.outputOf(NODE_NAME)[0].json).toMatchObject({ job_id: fake.jobs()[0].job_id, reused: true });
+	});
+
+	it('a 2xx POST with an unreadable body whose job cannot be found says the job may exist', async () => {
+		fake.faults.add({ method: 'POST', path: '/image_gen', times: 1, action: { malformed: true } });
+		fake.faults.add({ method: 'GET', path: '/jobs', times: 10, action: { status: 404 } });
+		const result = await runDreamlook(fake, createOnly());
+		expect(result.error?.message).toMatch(/the job may have been created/);
+		expect(result.error?.description).toMatch(/Job → Get Many/);
 		expect(requestsTo(fake, 'POST', '/image_gen')).toHaveLength(1);
 	});
 

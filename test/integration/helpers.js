@@ -91,6 +91,8 @@ async function runDreamlook(fake, parameters, options = {}) {
 		parameters,
 		credentials: { dreamlookApi: { id: '1', name: 'Dreamlook account' } },
 		...(options.continueOnFail ? { onError: 'continueRegularOutput' } : {}),
+		// Node settings as the editor stores them, e.g. { retryOnFail: true, maxTries: 3, waitBetweenTries: 0 }.
+		...(options.nodeSettings ?? {}),
 	};
 	const trigger = manualTriggerNode();
 	return await runFixture(fake, {

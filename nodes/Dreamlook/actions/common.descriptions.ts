@@ -1,6 +1,7 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { BASE_MODELS, MODEL_TYPES } from '../api/contract';
+import type { InputChecker } from '../shared/validate';
 
 type Show = Record<string, Array<string | boolean>>;
 
@@ -177,6 +178,29 @@ export function dryRunField(): INodeProperties {
 		name: 'dryRun',
 		type: 'boolean',
 		default: false,
-		description: 'Whether to only validate the request: Dreamlook returns a TEST_ job ID, starts nothing and charges nothing',
+		description:
+			'Whether to only validate the request: Dreamlook returns a TEST_ job ID, starts nothing and charges nothing. From an expression, only true/false, "true"/"false" or 1/0 are accepted.',
 	};
+}
+
+export function expectedTokenCostField(): INodeProperties {
+	return {
+		displayName: 'Expected Token Cost',
+		name: 'expectedTokenCost',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 0,
+		description:
+			'Spend guard: sent as validate_token_cost, so that Dreamlook refuses the job if it would cost a different number of tokens (believed API behaviour, not documented). 0 = no check. A Dry Run shows what Dreamlook answers.',
+	};
+}
+
+/** The create fields every body shares, read fail-closed: Dry Run, Expected Token Cost. */
+export function readMoneyFields(check: InputChecker, extra: IDataObject): { dry_run?: true; validate_token_cost?: number } {
+	const fields: { dry_run?: true; validate_token_cost?: number } = {};
+	if (check.boolean('Dry Run', extra.dryRun)) fields.dry_run = true;
+	// 0 (the field's default) means no check: no job costs 0 tokens.
+	const expected = extra.expectedTokenCost === undefined || extra.expectedTokenCost === '' ? 0 : check.integer('Expected Token Cost', extra.expectedTokenCost, 0, 1000000);
+	if (expected > 0) fields.validate_token_cost = expected;
+	return fields;
 }

@@ -1,10 +1,22 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+/**
+ * The create pipeline of Image → Create, Training → Create and Training → Train and Generate, top
+ * to bottom: read the settings and check every item → create each item's job at most once
+ * (retry-safe) → stop early if a create failed → wait for all jobs → download images → output.
+ */
+import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 
-import type { JobTypeKey } from '../api/contract';
-import { runCreateFlow } from '../shared/createFlow';
+import { type DreamlookJob, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { downloadImages } from '../shared/binary';
+import { mapWithConcurrency } from '../shared/concurrency';
+import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
+import { jobToJson } from '../shared/output';
+import { createOnce } from '../shared/retrySafeCreate';
+import { InputChecker } from '../shared/validate';
+import { waitForJobs } from '../shared/waitForJobs';
 import { readCreateOptions } from './common.descriptions';
 
-/** What distinguishes one create operation from another; the rest is the shared create flow. */
+/** What distinguishes one create operation from another; the rest is this pipeline. */
 export interface CreateOperationSpec {
 	type: JobTypeKey;
 	/** Builds and checks one item's request body; throws before anything is sent. */
@@ -16,23 +28,138 @@ export interface CreateOperationSpec {
 	intervalSeconds: number;
 }
 
-/** Reads the shared create fields (wait, download, simplify, options) and runs the create flow. */
+/**
+ * Create requests start at least this far apart (at most 100 a second): with many items, their
+ * requests stay spread instead of leaving in waves (see mapWithConcurrency).
+ */
+const CREATE_START_SPACING_MS = 10;
+
+interface Created {
+	itemIndex: number;
+	jobId: string;
+	reused: boolean;
+}
+
+function endedError(ctx: IExecuteFunctions, type: JobTypeKey, job: DreamlookJob, itemIndex: number): NodeOperationError {
+	const label = `${JOB_TYPES[type].label.toLowerCase()} job ${job.job_id}`;
+	if (job.state === 'failure') {
+		const reason = typeof job.failure_reason === 'string' ? job.failure_reason : JSON.stringify(job.failure_reason ?? 'not given');
+		const data = job.failure_reason_data ? ` Details: ${JSON.stringify(job.failure_reason_data).slice(0, 300)}.` : '';
+		return new NodeOperationError(ctx.getNode(), `Dreamlook ${label} failed: ${reason}`, {
+			itemIndex,
+			description: `Dreamlook ran the job but it ended in failure.${data} Check the prompt, images and model, then run again. Failed jobs are usually not charged.`,
+		});
+	}
+	return new NodeOperationError(ctx.getNode(), `Dreamlook ${label} ended in state "${job.state}" without results`, {
+		itemIndex,
+		description: `The job will not finish: "${job.state}" is not a success. Look at it with Job → Get or on the dreamlook.ai dashboard, then run the item again if needed.`,
+	});
+}
+
+/** A failed create stops the node before anyone waits for the others' jobs (without Continue On Fail). */
+function failFast(ctx: IExecuteFunctions, error: Error, itemIndex: number, created: Created[]): Error {
+	const others = created.filter((entry) => entry.itemIndex !== itemIndex);
+	const withDescription = error as Error & { description?: string | null };
+	const note = others.length
+		? ` Item ${itemIndex + 1} could not be created, so the node stopped before waiting. Jobs already created for the other items (running and paid): ` +
+			`${others.map((entry) => `item ${entry.itemIndex + 1}: ${entry.jobId}`).join(', ')}. ` +
+			'Retry On Fail, or fixing this item and running the node again in this execution, reuses them; otherwise fetch them with Job → Get.'
+		: '';
+	withDescription.description = `${withDescription.description ?? ''}${note}`.trim();
+	return error;
+}
+
+/** Reads the shared create fields (wait, download, simplify, options) and runs the pipeline. */
 export async function executeCreateOperation(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	spec: CreateOperationSpec,
 ): Promise<INodeExecutionData[]> {
+	// 1. Settings and every item's body, checked before anything is sent.
+	const check = new InputChecker(ctx.getNode(), 0);
 	const options = readCreateOptions(ctx.getNodeParameter('options', 0, {}) as IDataObject, spec.timeoutSeconds, spec.intervalSeconds);
-	const waitForCompletion = ctx.getNodeParameter('waitForCompletion', 0, spec.waitByDefault) as boolean;
-	const downloadImages = spec.producesImages && waitForCompletion && (ctx.getNodeParameter('downloadImages', 0, true) as boolean);
-	return await runCreateFlow(ctx, items.length, (itemIndex) => spec.buildBody(ctx, itemIndex) as IDataObject, {
-		type: spec.type,
-		waitForCompletion,
-		downloadImages,
-		simplify: ctx.getNodeParameter('simplify', 0, true) as boolean,
-		timeoutMs: options.timeoutMs,
-		intervalMs: options.pollIntervalMs,
-		concurrency: options.concurrency,
-		binaryPrefix: options.binaryPrefix,
+	const waitForCompletion = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', 0, spec.waitByDefault), spec.waitByDefault);
+	const download = spec.producesImages && waitForCompletion && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', 0, true), true);
+	const simplify = check.boolean('Simplify', ctx.getNodeParameter('simplify', 0, true), true);
+	const startedAt = Date.now();
+	const deadline = startedAt + options.timeoutMs;
+
+	const outcomes: ItemOutcome[] = new Array(items.length);
+	const bodies: Array<IDataObject | undefined> = new Array(items.length);
+	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
+		try {
+			bodies[itemIndex] = spec.buildBody(ctx, itemIndex) as IDataObject;
+		} catch (error) {
+			outcomes[itemIndex] = error as Error;
+		}
+	}
+	const firstInvalid = outcomes.find((outcome) => outcome instanceof Error);
+	if (firstInvalid && !ctx.continueOnFail()) throw firstInvalid;
+
+	// 2. Create each item's job at most once per execution (see shared/retrySafeCreate.ts).
+	const toCreate = bodies.flatMap((body, itemIndex) => (body ? [itemIndex] : []));
+	const results = await mapWithConcurrency(
+		toCreate.length,
+		options.concurrency,
+		async (index) => await createOnce(ctx, spec.type, bodies[toCreate[index]] as IDataObject, toCreate[index]),
+		{ minStartIntervalMs: CREATE_START_SPACING_MS, signal: ctx.getExecutionCancelSignal() },
+	);
+	const created: Created[] = [];
+	const toWait: Created[] = [];
+	let firstFailed: { error: Error; itemIndex: number } | undefined;
+	results.forEach((result, index) => {
+		const itemIndex = toCreate[index];
+		if (result.status === 'rejected') {
+			outcomes[itemIndex] = result.reason as Error;
+			firstFailed ??= { error: result.reason as Error, itemIndex };
+			return;
+		}
+		const { jobId, reused, dryRun, response } = result.value;
+		const pathSegment = JOB_TYPES[spec.type].pathSegment;
+		if (dryRun) {
+			// The dry run's whole answer (a cost, if Dreamlook returns one), then what it means.
+			outcomes[itemIndex] = { json: { ...response, job_id: jobId, job_type: pathSegment, state: 'dry_run', dry_run: true } };
+			return;
+		}
+		created.push({ itemIndex, jobId, reused });
+		if (waitForCompletion) toWait.push({ itemIndex, jobId, reused });
+		else outcomes[itemIndex] = { json: { job_id: jobId, job_type: pathSegment, state: 'queued', ...(reused ? { reused: true } : {}) } };
 	});
+	// 3. Stop before waiting when a create failed: its error lists the jobs the others created.
+	if (firstFailed && !ctx.continueOnFail()) throw failFast(ctx, firstFailed.error, firstFailed.itemIndex, created);
+
+	// 4. Wait for every job together, each checked one interval after its own last answer.
+	if (toWait.length > 0) ctx.logger.info(`Dreamlook: ${toWait.length} job(s) created or reused, waiting for completion`);
+	const finished = toWait.length > 0
+		? await waitForJobs(ctx, toWait.map((entry) => ({ ...entry, type: spec.type, checkAtOnce: entry.reused })), {
+				timeoutMs: options.timeoutMs,
+				intervalMs: options.pollIntervalMs,
+				concurrency: options.concurrency,
+				deadline,
+			})
+		: new Map<number, DreamlookJob | Error>();
+	const toDownload: Array<{ itemIndex: number; job: DreamlookJob }> = [];
+	for (const [itemIndex, result] of finished) {
+		if (result instanceof Error) outcomes[itemIndex] = result;
+		else if (result.state !== 'success') outcomes[itemIndex] = endedError(ctx, spec.type, result, itemIndex);
+		else if (download) toDownload.push({ itemIndex, job: result });
+		else outcomes[itemIndex] = { json: jobToJson(result, simplify) };
+	}
+
+	// 5. Download every image as binary data, all within the same deadline.
+	const maxBytes = (options as { maxImageBytes?: number }).maxImageBytes;
+	const downloads = await mapWithConcurrency(toDownload.length, options.concurrency, async (index) => {
+		const downloadOptions = { prefix: options.binaryPrefix, type: spec.type, itemIndex: toDownload[index].itemIndex, deadline, maxBytes };
+		return await downloadImages(ctx, toDownload[index].job, downloadOptions);
+	});
+	downloads.forEach((result, index) => {
+		const { itemIndex, job } = toDownload[index];
+		outcomes[itemIndex] =
+			result.status === 'rejected'
+				? (result.reason as Error)
+				: { json: jobToJson(job, simplify), binary: result.value as IBinaryKeyData };
+	});
+
+	// 6. One output item per input item, paired; the first failure stops the node unless Continue On Fail.
+	return toNodeOutput(ctx, outcomes, created.map((entry) => entry.jobId));
 }

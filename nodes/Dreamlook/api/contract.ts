@@ -11,6 +11,8 @@ export const DEFAULT_BASE_URL = 'https://api.dreamlook.ai';
 export const JOB_TYPES = {
 	imageGen: {
 		label: 'Image Generation',
+		/** For sentences: "an image generation job". */
+		article: 'an',
 		pathSegment: 'image-gen',
 		// The docs spell it once with an underscore: tried once when the hyphen gives 404.
 		alternatePathSegment: 'image_gen',
@@ -19,6 +21,7 @@ export const JOB_TYPES = {
 	},
 	dreambooth: {
 		label: 'Training (DreamBooth)',
+		article: 'a',
 		pathSegment: 'dreambooth',
 		alternatePathSegment: undefined,
 		createPath: '/dreambooth',
@@ -26,6 +29,7 @@ export const JOB_TYPES = {
 	},
 	dreamboothImageGen: {
 		label: 'Train and Generate',
+		article: 'a',
 		pathSegment: 'dreambooth_image_gen',
 		alternatePathSegment: undefined,
 		createPath: '/dreambooth_image_gen',
@@ -86,9 +90,20 @@ export function listQuery(options: {
 export const KNOWN_STATES = ['queued', 'running', 'success', 'failure'] as const;
 export type KnownState = (typeof KNOWN_STATES)[number];
 export const TERMINAL_STATES: readonly string[] = ['success', 'failure'];
+/** The only states in which a job is known to be still going. */
+export const IN_PROGRESS_STATES: readonly string[] = ['queued', 'running'];
 
+/** Success or failure: the two documented end states (what the trigger reports). */
 export function isTerminalState(state: string): boolean {
 	return TERMINAL_STATES.includes(state);
+}
+
+/**
+ * Whether waiting longer is pointless: any state that is not queued or running has ended, also
+ * ones the docs do not list (cancelled, expired, …). Only `success` counts as success.
+ */
+export function isFinishedState(state: string): boolean {
+	return !IN_PROGRESS_STATES.includes(state);
 }
 
 /** Input limits checked before any paid request. Ranges beyond what was seen are guesses. */
@@ -143,6 +158,9 @@ export interface ImageGenRequest {
 	output_format?: string;
 	callback?: string;
 	dry_run?: boolean;
+	/** Spend guard (G, seen in one client): the API is believed to refuse a job whose cost differs. */
+	validate_token_cost?: number;
+	tags?: JobTag[];
 }
 
 export interface DreamboothRequest {
@@ -163,14 +181,44 @@ export interface DreamboothRequest {
 	image_captions?: Record<string, string | string[]>;
 	callback?: string;
 	dry_run?: boolean;
+	validate_token_cost?: number;
+	tags?: JobTag[];
 }
 
 /** POST /dreambooth_image_gen (shape guessed from one client): train, then generate with the result. */
 export interface DreamboothImageGenRequest {
-	dreambooth: Omit<DreamboothRequest, 'callback' | 'dry_run'>;
+	dreambooth: Omit<DreamboothRequest, 'callback' | 'dry_run' | 'validate_token_cost' | 'tags'>;
 	image_gen: ImageGenRequest[];
 	callback?: string;
 	dry_run?: boolean;
+	validate_token_cost?: number;
+	tags?: JobTag[];
+}
+
+/**
+ * Tags on a job (G: `[{key, value}]`, seen for /dreambooth in one client). The node sends one
+ * idempotency tag with every create so that a create whose answer was lost can be found again
+ * in the job list. Whether the API keeps tags and lists them is unknown: when it does not, the
+ * lookup finds nothing and the node says the job may exist instead of creating another.
+ */
+export interface JobTag {
+	key: string;
+	value: string;
+}
+export const IDEMPOTENCY_TAG_KEY = 'n8n_idempotency';
+
+/** The value of a job's tag `key`, read tolerantly: `[{key, value}]`, `{key: value}` or `["key:value"]`. */
+export function tagValueOf(job: { tags?: unknown }, key: string): string | undefined {
+	const tags = job.tags;
+	if (Array.isArray(tags)) {
+		for (const tag of tags) {
+			if (tag && typeof tag === 'object' && (tag as JobTag).key === key) return String((tag as JobTag).value);
+			if (typeof tag === 'string' && tag.startsWith(`${key}:`)) return tag.slice(key.length + 1);
+		}
+		return undefined;
+	}
+	if (tags && typeof tags === 'object' && key in tags) return String((tags as Record<string, unknown>)[key]);
+	return undefined;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -221,6 +269,8 @@ export const jobSchema = z
 		running_duration: optionalNumber,
 		percentage_done: optionalNumber,
 		failure_reason: z.unknown().optional(),
+		failure_reason_data: z.unknown().optional(),
+		tags: z.unknown().optional(),
 		image_gen_results: z.array(imageGenResultSchema).nullable().optional(),
 		dreambooth_result: z
 			.object({ checkpoints: z.array(checkpointSchema).nullable().optional() })

@@ -46,6 +46,24 @@ export class InputChecker {
 		return number;
 	}
 
+	/**
+	 * A switch that may come from an expression, read fail-closed: true, "true", 1, "1" are on;
+	 * false, "false", 0, "0", "" and unset are off; anything else ("yes", "tru", 2) is an error
+	 * naming the field, before any request (a money-relevant switch must never be guessed).
+	 */
+	boolean(field: string, value: unknown, fallback = false): boolean {
+		if (value === undefined || value === null) return fallback;
+		if (typeof value === 'boolean') return value;
+		if (value === 1 || value === 0) return value === 1;
+		if (typeof value === 'string') {
+			const text = value.trim().toLowerCase();
+			if (text === 'true' || text === '1') return true;
+			if (text === 'false' || text === '0' || text === '') return false;
+		}
+		const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : JSON.stringify(value)?.slice(0, 40) ?? String(value);
+		return this.fail(field, `must be true or false (got ${shown})`, 'Use true/false, "true"/"false" or 1/0, e.g. {{ $vars.DRY_RUN === "true" }}.');
+	}
+
 	dimension(field: string, value: unknown): number {
 		return this.integer(field, value, LIMITS.dimensionMin, LIMITS.dimensionMax, LIMITS.dimensionMultiple);
 	}

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { type DreamlookJob, isTerminalState, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { type DreamlookJob, isFinishedState, JOB_TYPES, type JobTypeKey } from '../api/contract';
 import { getJob } from '../transport/jobs';
 import { mapWithConcurrency } from './concurrency';
 
@@ -9,14 +9,22 @@ export interface PendingJob {
 	itemIndex: number;
 	type: JobTypeKey;
 	jobId: string;
+	/** Check at the first round rather than one interval from now (a job reused from an earlier try may be done). */
+	checkAtOnce?: boolean;
 }
 
 export interface WaitOptions {
+	/** The Timeout, for messages. */
 	timeoutMs: number;
+	/** When waiting ends (epoch ms): no request, backoff or Retry-After runs past it. Default: now + timeoutMs. */
+	deadline?: number;
 	intervalMs: number;
 	/** Most GETs in flight per round. */
 	concurrency: number;
 }
+
+/** The last round of status checks starts at most this long before the deadline. */
+const LAST_ROUND_MARGIN_MS = 5000;
 
 /** Errors that waiting longer cannot fix. */
 const PERMANENT_STATUSES = new Set(['401', '403', '404']);
@@ -50,23 +58,24 @@ export async function waitForJobs(
 	const outcomes = new Map<number, DreamlookJob | Error>();
 	const lastSeen = new Map<number, { job?: DreamlookJob; error?: Error }>();
 	const signal = ctx.getExecutionCancelSignal();
-	const deadline = Date.now() + options.timeoutMs;
+	const deadline = options.deadline ?? Date.now() + options.timeoutMs;
 	// When each job is next due: one interval after its creation, then after each answer.
-	const dueAt = new Map<number, number>(jobs.map((job) => [job.itemIndex, Date.now() + options.intervalMs]));
+	const dueAt = new Map<number, number>(jobs.map((job) => [job.itemIndex, job.checkAtOnce ? Date.now() : Date.now() + options.intervalMs]));
 	let pending = [...jobs];
+	// The last round checks every job this long before the deadline, so that it ends by the deadline.
+	const lastRoundAt = deadline - Math.min(LAST_ROUND_MARGIN_MS, options.intervalMs, options.timeoutMs / 10);
+	let lastRoundDone = false;
 
-	while (pending.length > 0) {
-		const remaining = deadline - Date.now();
-		if (remaining <= 0) break;
+	while (pending.length > 0 && !lastRoundDone) {
 		const soonest = Math.min(...pending.map((job) => dueAt.get(job.itemIndex) ?? 0));
-		await sleep(Math.max(0, Math.min(soonest - Date.now(), remaining)), signal);
+		await sleep(Math.max(0, Math.min(soonest, lastRoundAt) - Date.now()), signal);
 
 		const now = Date.now();
-		const atDeadline = now >= deadline;
-		const due = pending.filter((job) => atDeadline || (dueAt.get(job.itemIndex) ?? 0) <= now + batchWindowMs(options.intervalMs));
+		lastRoundDone = now >= lastRoundAt;
+		const due = pending.filter((job) => lastRoundDone || (dueAt.get(job.itemIndex) ?? 0) <= now + batchWindowMs(options.intervalMs));
 		const results = await mapWithConcurrency(due.length, options.concurrency, async (index) => {
 			try {
-				return await getJob(ctx, due[index].type, due[index].jobId, due[index].itemIndex);
+				return await getJob(ctx, due[index].type, due[index].jobId, due[index].itemIndex, { deadline });
 			} finally {
 				dueAt.set(due[index].itemIndex, Date.now() + options.intervalMs);
 			}
@@ -97,7 +106,7 @@ export async function waitForJobs(
 				});
 			}
 			lastSeen.set(entry.itemIndex, { job });
-			if (isTerminalState(job.state)) outcomes.set(entry.itemIndex, job);
+			if (isFinishedState(job.state)) outcomes.set(entry.itemIndex, job);
 			else stillPending.push(entry);
 		});
 		pending = stillPending;

@@ -4,15 +4,21 @@ import { NodeApiError } from 'n8n-workflow';
 import {
 	createResponseSchema,
 	type DreamlookJob,
+	IDEMPOTENCY_TAG_KEY,
 	JOB_TYPES,
 	type JobTypeKey,
 	jobPath,
 	jobSchema,
+	jobTypeOfApiName,
+	jobTypeOfId,
+	LIST_PAGE_SIZE_MAX,
 	LIST_PATH,
 	listQuery,
 	readListPage,
+	tagValueOf,
 } from '../api/contract';
-import { type DreamlookContext, dreamlookRequest } from './request';
+import { type DreamlookContext, dreamlookRequest, type DreamlookResponse } from './request';
+import { wasNeverSent } from './retry';
 
 function unreadable(ctx: DreamlookContext, what: string, issues: string, itemIndex?: number): NodeApiError {
 	return new NodeApiError(
@@ -36,24 +42,118 @@ export function parseJob(ctx: DreamlookContext, body: unknown, itemIndex?: numbe
 	return parsed.data;
 }
 
-/** POST a create call. Never retried unless the server provably did not act (see retry.ts). */
+export interface CreatedJob {
+	jobId: string;
+	/** The create response as Dreamlook answered it (a dry run's answer is shown in full). */
+	response: IDataObject;
+}
+
+/** Errors after which a create POST may have started a job: no answer, a 5xx or 408, an unreadable 2xx. */
+const outcomeUnknownErrors = new WeakSet<object>();
+
+export function isCreateOutcomeUnknown(error: unknown): boolean {
+	if (!error || typeof error !== 'object') return false;
+	if (outcomeUnknownErrors.has(error)) return true;
+	if (!(error instanceof NodeApiError)) return false;
+	const response = (error as { errorResponse?: Record<string, unknown> }).errorResponse ?? {};
+	if (response.method !== 'POST') return false;
+	if (response.outcomeUnknown === true) return true;
+	const status = typeof response.httpCode === 'number' ? response.httpCode : Number(error.httpCode ?? Number.NaN);
+	if (Number.isNaN(status)) return !wasNeverSent(typeof response.networkCode === 'string' ? response.networkCode : undefined);
+	return status >= 500 || status === 408 || (status >= 200 && status < 300);
+}
+
+function mayExistError(ctx: DreamlookContext, action: string, reason: string, itemIndex: number): NodeApiError {
+	const error = new NodeApiError(
+		ctx.getNode(),
+		{ method: 'POST', reason },
+		{
+			message: `Dreamlook's answer to the request to ${action} could not be read: the job may have been created`,
+			description:
+				'This request is not sent again automatically because a second attempt could start a second paid job. ' +
+				`Check Job → Get Many or the dreamlook.ai dashboard before running this item again. Details: ${reason.slice(0, 300)}`,
+			itemIndex,
+		},
+	);
+	outcomeUnknownErrors.add(error);
+	return error;
+}
+
+/** Whether a known rejection (400/422) names the `tags` field: the API does not take tags. */
+function rejectsTags(error: unknown): boolean {
+	if (!(error instanceof NodeApiError) || (error.httpCode !== '422' && error.httpCode !== '400')) return false;
+	const body = (error as { errorResponse?: Record<string, unknown> }).errorResponse?.body;
+	return /\btags\b/.test(JSON.stringify(body ?? ''));
+}
+
+/**
+ * POST a create call. Never repeated unless the server provably did not act (see retry.ts); the
+ * one exception is a 400/422 that names `tags` (a known rejection: nothing was created), which is
+ * sent once more without the node's idempotency tag.
+ */
 export async function createJob(
 	ctx: DreamlookContext,
 	type: JobTypeKey,
 	body: IDataObject,
 	itemIndex: number,
-): Promise<string> {
+	options: { deadline?: number } = {},
+): Promise<CreatedJob> {
 	const spec = JOB_TYPES[type];
-	const response = await dreamlookRequest(ctx, {
-		method: 'POST',
-		path: spec.createPath,
-		action: `create a ${spec.label.toLowerCase()} job`,
-		body,
-		itemIndex,
-	});
+	const action = `create ${spec.article} ${spec.label.toLowerCase()} job`;
+	const send = async (payload: IDataObject) =>
+		await dreamlookRequest(ctx, { method: 'POST', path: spec.createPath, action, body: payload, itemIndex, ...options });
+	let response: DreamlookResponse | undefined;
+	let failure: unknown;
+	try {
+		response = await send(body);
+	} catch (error) {
+		failure = error;
+	}
+	if (!response) {
+		if (!body.tags || !rejectsTags(failure)) throw failure;
+		ctx.logger.warn('Dreamlook refused the idempotency tag; sending the create without it (a lost answer can then not be matched to its job)');
+		const withoutTags = { ...body };
+		delete withoutTags.tags;
+		response = await send(withoutTags);
+	}
 	const parsed = createResponseSchema.safeParse(response.body);
-	if (!parsed.success) throw unreadable(ctx, 'a create response', issuesOf(parsed.error), itemIndex);
-	return parsed.data.job_id;
+	if (!parsed.success) throw mayExistError(ctx, action, `no job ID in the answer (${issuesOf(parsed.error)})`, itemIndex);
+	return { jobId: parsed.data.job_id, response: parsed.data as IDataObject };
+}
+
+/**
+ * Looks for the job a create with this idempotency tag started, among the most recent jobs of
+ * its type. Undefined when it is not found or cannot be looked for (tags and the list endpoint
+ * are guesses, see api/contract.ts): the caller then reports that the job may exist.
+ */
+export async function findJobByTag(
+	ctx: DreamlookContext,
+	type: JobTypeKey,
+	tag: string,
+	options: { deadline?: number; pages?: number } = {},
+): Promise<DreamlookJob | undefined> {
+	const pages = options.pages ?? 3;
+	for (let page = 0; page < pages; page++) {
+		if (options.deadline !== undefined && Date.now() >= options.deadline) return undefined;
+		let result: ListPageResult;
+		try {
+			result = await listJobsPage(ctx, { jobType: type, limit: LIST_PAGE_SIZE_MAX, offset: page * LIST_PAGE_SIZE_MAX, newestUpdatedFirst: true, deadline: options.deadline });
+		} catch (error) {
+			ctx.logger.warn(`Dreamlook: could not look for the job with tag ${tag}: ${(error as Error).message}`);
+			return undefined;
+		}
+		const found = result.jobs.find(
+			(job) => tagValueOf(job, IDEMPOTENCY_TAG_KEY) === tag && (jobTypeOfJob(job) ?? type) === type,
+		);
+		if (found) return found;
+		if (result.received < LIST_PAGE_SIZE_MAX) return undefined;
+	}
+	return undefined;
+}
+
+/** A job's type from its own `job_type`, else from its id prefix; undefined when neither says. */
+export function jobTypeOfJob(job: DreamlookJob): JobTypeKey | undefined {
+	return jobTypeOfApiName(job.job_type ?? undefined) ?? jobTypeOfId(job.job_id);
 }
 
 /** GET one job; for image jobs a 404 on the documented path is retried once with the other spelling. */
@@ -62,12 +162,14 @@ export async function getJob(
 	type: JobTypeKey,
 	jobId: string,
 	itemIndex?: number,
+	options: { deadline?: number } = {},
 ): Promise<DreamlookJob> {
 	const hasAlternate = JOB_TYPES[type].alternatePathSegment !== undefined;
 	const request = {
 		method: 'GET' as const,
 		action: `get job ${jobId}`,
 		itemIndex,
+		...options,
 	};
 	let response = await dreamlookRequest(ctx, {
 		...request,
@@ -87,6 +189,7 @@ export interface ListPageRequest {
 	offset: number;
 	newestUpdatedFirst?: boolean;
 	maxAttempts?: number;
+	deadline?: number;
 }
 
 export interface ListPageResult {
@@ -105,6 +208,7 @@ export async function listJobsPage(ctx: DreamlookContext, page: ListPageRequest)
 		action: 'list jobs',
 		qs: listQuery(page),
 		maxAttempts: page.maxAttempts,
+		...(page.deadline !== undefined ? { deadline: page.deadline } : {}),
 	});
 	const list = readListPage(response.body);
 	if (!list) throw unreadable(ctx, 'a job list', 'no array of jobs in the body');

@@ -9,7 +9,9 @@ import {
 	createOptionsField,
 	downloadImagesField,
 	dryRunField,
+	expectedTokenCostField,
 	modelTypeField,
+	readMoneyFields,
 	simplifyField,
 	waitForCompletionField,
 } from '../common.descriptions';
@@ -76,6 +78,7 @@ export const description: INodeProperties[] = [
 			description: 'How much the high-res fix may change the image (0–1). Only used with High-Res Fix.',
 		},
 		dryRunField(),
+		expectedTokenCostField(),
 		{
 			displayName: 'Guidance Scale',
 			name: 'guidanceScale',
@@ -181,7 +184,7 @@ export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): Im
 	}
 	if (extra.outputFormat) body.output_format = extra.outputFormat as string;
 	if (extra.callbackUrl) body.callback = check.url('Callback URL', extra.callbackUrl, 'Enter a full http(s) URL, such as an n8n Webhook URL.');
-	if (extra.dryRun === true) body.dry_run = true;
+	Object.assign(body, readMoneyFields(check, extra));
 	return body;
 }
 

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { type JobTypeKey, KNOWN_STATES, LIST_PAGE_SIZE_MAX } from '../../api/contract';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
-import { listJobsPage } from '../../transport/jobs';
+import { jobTypeOfJob, listJobsPage } from '../../transport/jobs';
 import { simplifyField } from '../common.descriptions';
 import { jobTypeOptions } from './jobType';
 
@@ -72,6 +72,7 @@ async function listForItem(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 		for (const job of result.jobs) {
 			// Filters are applied here too, in case the server ignores them.
 			if (stateChoice !== ALL && job.state !== stateChoice) continue;
+			if (jobTypeChoice !== ALL && jobTypeOfJob(job) !== jobTypeChoice) continue;
 			if (seen.has(job.job_id) || jobs.length >= limit) continue;
 			seen.add(job.job_id);
 			jobs.push(jobToJson(job, simplify));

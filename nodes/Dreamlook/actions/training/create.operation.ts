@@ -8,7 +8,9 @@ import {
 	callbackField,
 	createOptionsField,
 	dryRunField,
+	expectedTokenCostField,
 	modelTypeField,
+	readMoneyFields,
 	simplifyField,
 	waitForCompletionField,
 } from '../common.descriptions';
@@ -64,6 +66,7 @@ export const description: INodeProperties[] = [
 			default: 'center',
 		},
 		dryRunField(),
+		expectedTokenCostField(),
 		{
 			displayName: 'Extract LoRA',
 			name: 'extractLora',
@@ -187,7 +190,7 @@ export function buildDreamboothBody(ctx: IExecuteFunctions, itemIndex: number): 
 	const captions = readCaptions(check, extra.imageCaptions);
 	if (captions) body.image_captions = captions;
 	if (extra.callbackUrl) body.callback = check.url('Callback URL', extra.callbackUrl, 'Enter a full http(s) URL, such as an n8n Webhook URL.');
-	if (extra.dryRun === true) body.dry_run = true;
+	Object.assign(body, readMoneyFields(check, extra));
 	return body;
 }
 

@@ -57,7 +57,7 @@ export const description: INodeProperties[] = [
  */
 export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: number): DreamboothImageGenRequest {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
-	const { callback, dry_run: dryRun, ...dreambooth } = buildDreamboothBody(ctx, itemIndex);
+	const { callback, dry_run: dryRun, validate_token_cost: expectedCost, ...dreambooth } = buildDreamboothBody(ctx, itemIndex);
 	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === dreambooth.model_type) ?? MODEL_TYPES.sd15;
 	const prompts = splitLines(ctx.getNodeParameter('generationPrompts', itemIndex));
 	if (prompts.length === 0) check.fail('Prompts to Generate', 'is empty', 'Enter at least one prompt, one per line.');
@@ -79,6 +79,7 @@ export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: num
 	const body: DreamboothImageGenRequest = { dreambooth, image_gen: imageGen };
 	if (callback) body.callback = callback;
 	if (dryRun) body.dry_run = true;
+	if (expectedCost !== undefined) body.validate_token_cost = expectedCost;
 	return body;
 }
 
