@@ -165,3 +165,33 @@ describe('an end state the docs do not list ends the wait', () => {
 		expect(statusChecks(fake).length).toBeLessThan(10);
 	});
 });
+
+describe('the wait Timeout is a hard bound', () => {
+	const fake = useFake();
+
+	it('status checks answered 503 with a long Retry-After do not stretch the wait past its Timeout', async () => {
+		fake.setOptions({ timing: { queuedMs: 100, runningMs: 60000 } });
+		fake.faults.add({ method: 'GET', path: '/jobs/', times: Infinity, action: { status: 503, retryAfter: 50 } });
+		const started = Date.now();
+		const result = await runDreamlook(fake, perItemPrompt({ options: { pollInterval: 0.2, timeout: 2 } }), { inputItems: items('a') });
+		expect(result.error?.message).toMatch(/did not finish within 2 s/);
+		// One 50 s Retry-After honoured would take 50 s: the wait ends by its 2 s deadline instead.
+		expect(Date.now() - started).toBeLessThan(15000);
+		expect(fake.jobs()).toHaveLength(1);
+	});
+});
+
+describe('Get Many re-applies its filters when the server ignores them', () => {
+	const fake = useFake();
+
+	it('Job Type', async () => {
+		fake.setOptions({ ignoreListFilters: true });
+		fake.createJob({ type: 'image-gen', body: { prompt: 'x' } });
+		fake.createJob({ type: 'dreambooth', body: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'photo of ukj person' } });
+		const result = await runDreamlook(fake, { resource: 'job', operation: 'getMany', jobType: 'dreambooth', state: 'all', returnAll: true, simplify: true });
+		expect(requestsTo(fake, 'GET', '/jobs')[0].query.job_type).toBe('dreambooth');
+		const output = result.outputOf(NODE_NAME);
+		expect(output).toHaveLength(1);
+		expect(output[0].json.job_id).toMatch(/^db_/);
+	});
+});

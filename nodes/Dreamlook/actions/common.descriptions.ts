@@ -134,7 +134,7 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				typeOptions: { minValue: 1 },
 				default: timeoutSeconds,
 				description:
-					'How long to wait for the job before the item fails. The job keeps running on Dreamlook either way.',
+					'How long to wait for the jobs and download their images, counted from the start of the node: no request runs past it. The job keeps running on Dreamlook either way.',
 			},
 		],
 	};

@@ -147,11 +147,15 @@ export async function executeCreateOperation(
 	}
 
 	// 5. Download every image as binary data, all within the same deadline.
-	const maxBytes = (options as { maxImageBytes?: number }).maxImageBytes;
-	const downloads = await mapWithConcurrency(toDownload.length, options.concurrency, async (index) => {
-		const downloadOptions = { prefix: options.binaryPrefix, type: spec.type, itemIndex: toDownload[index].itemIndex, deadline, maxBytes };
-		return await downloadImages(ctx, toDownload[index].job, downloadOptions);
-	});
+	const downloads = await mapWithConcurrency(toDownload.length, options.concurrency, async (index) =>
+		await downloadImages(ctx, toDownload[index].job, {
+			prefix: options.binaryPrefix,
+			type: spec.type,
+			itemIndex: toDownload[index].itemIndex,
+			deadline,
+			maxBytes: options.maxImageBytes,
+		}),
+	);
 	downloads.forEach((result, index) => {
 		const { itemIndex, job } = toDownload[index];
 		outcomes[itemIndex] =

@@ -132,6 +132,12 @@ function explain(failure: FailedRequest, detail: string | undefined): { message:
 			description: `Check the API key in the Dreamlook credential: copy it again from the dreamlook.ai dashboard (it starts with "dl-").${apiSaid}`,
 		};
 	}
+	if (status !== undefined && status < 500 && /validate_token_cost/i.test(detail ?? '')) {
+		return {
+			message: 'Dreamlook refused the job: its token cost differs from the Expected Token Cost',
+			description: `Nothing was charged. Run the item with Dry Run on to see the cost, then correct "Expected Token Cost" (0 = no check).${apiSaid}`,
+		};
+	}
 	if (status === 402 || /\b(tokens?|credits?|balance)\b/i.test(detail ?? '')) {
 		return {
 			message: 'Not enough Dreamlook tokens for this job',
