@@ -3,7 +3,16 @@ import { NodeApiError, sleep } from 'n8n-workflow';
 
 import { redactText } from './redact';
 import { cancelSignalOf, getConnection, networkCodeOf } from './request';
-import { backoffMs, isRetryableNetworkError, isRetryableStatus, parseRetryAfterMs, RETRY_POLICY } from './retry';
+import {
+	attemptTimeoutMs,
+	backoffMs,
+	isRetryableNetworkError,
+	isRetryableStatus,
+	isTimeoutCode,
+	parseRetryAfterMs,
+	RETRY_POLICY,
+	sleepFits,
+} from './retry';
 
 /**
  * The one door for image bytes: signed image URLs are fetched here, bounded in size and time,
@@ -384,7 +393,6 @@ async function toBinarySource(body: ByteStream, chunks: AsyncGenerator<Uint8Arra
 }
 
 async function send(attempt: Attempt, url: string, watchdog: Watchdog): Promise<StreamResponse> {
-	const remaining = attempt.deadline === undefined ? REQUEST_TIMEOUT_MS : attempt.deadline - Date.now();
 	watchdog.touch();
 	// Plain httpRequest: no credential. Redirects are followed here, each target checked.
 	return (await attempt.ctx.helpers.httpRequest({
@@ -394,7 +402,8 @@ async function send(attempt: Attempt, url: string, watchdog: Watchdog): Promise<
 		returnFullResponse: true,
 		ignoreHttpStatusErrors: true,
 		disableFollowRedirect: true,
-		timeout: Math.max(1, Math.min(REQUEST_TIMEOUT_MS, attempt.stallMs, remaining)),
+		// Time for the headers: never past the deadline nor longer than a stall.
+		timeout: Math.max(1, attemptTimeoutMs(attempt.deadline, Date.now(), Math.min(REQUEST_TIMEOUT_MS, attempt.stallMs))),
 		abortSignal: watchdog.signal,
 	})) as StreamResponse;
 }
@@ -477,7 +486,7 @@ function problemOf(error: unknown, attempt: Attempt, watchdog: Watchdog, meter: 
 	if (error instanceof Problem) return error;
 	const networkCode = networkCodeOf(error);
 	// A header timeout from the HTTP client is a stall (or the deadline, if that is what it hit).
-	if (networkCode === 'ECONNABORTED' || networkCode === 'ETIMEDOUT') {
+	if (isTimeoutCode(networkCode)) {
 		if (attempt.deadline !== undefined && Date.now() >= attempt.deadline - 50) return deadlineProblem(meter.bytes);
 		return stallProblem(attempt.stallMs, meter.bytes);
 	}
@@ -548,7 +557,7 @@ export async function downloadImage(ctx: DownloadContext, request: ImageDownload
 		}
 		if (!problem.retryable || attemptNumber >= RETRY_POLICY.maxAttempts) throw fail(problem, attemptNumber);
 		const wait = problem.retryAfterMs ?? backoffMs(attemptNumber);
-		if (wait > RETRY_POLICY.maxRetryAfterMs || (deadline !== undefined && Date.now() + wait >= deadline)) {
+		if (wait > RETRY_POLICY.maxRetryAfterMs || !sleepFits(deadline, Date.now(), wait)) {
 			throw fail(problem, attemptNumber);
 		}
 		try {
