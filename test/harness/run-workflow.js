@@ -99,7 +99,8 @@ async function execute(options, run, executionId) {
 
 	/** @type {string[]} */
 	const executionOrder = [];
-	const hooks = new ExecutionLifecycleHooks('manual', executionId, {
+	const mode = options.mode ?? 'manual';
+	const hooks = new ExecutionLifecycleHooks(mode, executionId, {
 		id: workflowId,
 		name: workflow.name,
 		active: false,
@@ -138,13 +139,14 @@ async function execute(options, run, executionId) {
 		executionData: {
 			contextData: {},
 			metadata: {},
-			nodeExecutionStack: [{ node: startNode, data: { main: [[{ json: {} }]] }, source: null }],
+			// Outside manual mode n8n does not run a trigger node: it passes the stack's data through.
+			nodeExecutionStack: [{ node: startNode, data: { main: [mode === 'manual' ? [{ json: {} }] : structuredClone(options.inputItems ?? [{ json: {} }])] }, source: null }],
 			waitingExecution: {},
 			waitingExecutionSource: {},
 		},
 	};
 
-	const workflowExecute = new WorkflowExecute(additionalData, 'manual', runExecutionData);
+	const workflowExecute = new WorkflowExecute(additionalData, mode, runExecutionData);
 	/** @type {import('n8n-workflow').IRun | undefined} */
 	let fullRun;
 	/** @type {unknown} */

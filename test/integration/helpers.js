@@ -110,6 +110,7 @@ async function runFixture(fake, workflow, options = {}) {
 		connections: workflow.connections,
 		inputItems: options.inputItems,
 		abortAfterMs: options.abortAfterMs,
+		mode: options.mode,
 	});
 }
 

@@ -195,3 +195,26 @@ describe('Get Many re-applies its filters when the server ignores them', () => {
 		expect(output[0].json.job_id).toMatch(/^db_/);
 	});
 });
+
+describe('n8n retrying a failed execution (mode "retry")', () => {
+	const fake = useFake();
+
+	it('reuses the job the failed execution created for the same item and body, and creates anew otherwise', async () => {
+		// The first execution creates the job, then fails at the wait (the job outlives the Timeout).
+		fake.setOptions({ timing: { queuedMs: 100, runningMs: 1500 } });
+		const first = await runDreamlook(fake, perItemPrompt({ options: { pollInterval: 0.2, timeout: 0.5 } }), { inputItems: items('a') });
+		expect(first.error?.message).toMatch(/did not finish/);
+		const retried = await runDreamlook(fake, perItemPrompt({ options: { pollInterval: 0.2, timeout: 20 } }), { inputItems: items('a', 'b'), mode: 'retry' });
+		expect(retried.error).toBeUndefined();
+		expect(postsFor(fake, 'a')).toHaveLength(1);
+		expect(postsFor(fake, 'b')).toHaveLength(1);
+		expect(retried.outputOf(NODE_NAME)[0].json.job_id).toBe(first.error?.message.match(/job (ig_\w+)/)?.[1]);
+	});
+
+	it('a job of the failed execution that ended in failure is not reused', async () => {
+		const first = await runDreamlook(fake, perItemPrompt(), { inputItems: items('FAIL_ME') });
+		expect(first.error?.message).toMatch(/failed/);
+		await runDreamlook(fake, perItemPrompt(), { inputItems: items('FAIL_ME'), mode: 'retry' });
+		expect(postsFor(fake, 'FAIL_ME')).toHaveLength(2);
+	});
+});

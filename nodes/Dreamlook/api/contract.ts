@@ -206,6 +206,8 @@ export interface JobTag {
 	value: string;
 }
 export const IDEMPOTENCY_TAG_KEY = 'n8n_idempotency';
+/** Same workflow, node, item and body, any execution: how n8n's "Retry" of a failed execution finds its job. */
+export const REQUEST_TAG_KEY = 'n8n_request';
 
 /** The value of a job's tag `key`, read tolerantly: `[{key, value}]`, `{key: value}` or `["key:value"]`. */
 export function tagValueOf(job: { tags?: unknown }, key: string): string | undefined {

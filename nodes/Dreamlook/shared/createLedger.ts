@@ -68,6 +68,12 @@ export function idempotencyTagOf(identity: CreateIdentity): string {
 	return `n8n-${sha256(ledgerKey(identity)).slice(0, 32)}`;
 }
 
+/** The tag that stays the same across executions (workflow, node, item, body): for n8n's "Retry". */
+export function requestTagOf(identity: CreateIdentity): string {
+	const { workflowId, nodeId, itemIndex, bodyHash } = identity;
+	return `n8n-${sha256(JSON.stringify([workflowId, nodeId, itemIndex, bodyHash])).slice(0, 32)}`;
+}
+
 export class CreateLedger {
 	private readonly entries = new Map<string, { entry: LedgerEntry; at: number }>();
 

@@ -1,9 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { DRY_RUN_ID_PREFIX, IDEMPOTENCY_TAG_KEY, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { DRY_RUN_ID_PREFIX, isFinishedState, IDEMPOTENCY_TAG_KEY, JOB_TYPES, type JobTypeKey, REQUEST_TAG_KEY } from '../api/contract';
 import { createJob, findJobByTag, isCreateOutcomeUnknown } from '../transport/jobs';
-import { bodyHashOf, type CreateIdentity, type CreateLedger, idempotencyTagOf, processLedger } from './createLedger';
+import { bodyHashOf, type CreateIdentity, type CreateLedger, idempotencyTagOf, processLedger, requestTagOf } from './createLedger';
 
 export interface CreateOutcome {
 	jobId: string;
@@ -46,7 +46,10 @@ function stillUnknownError(ctx: IExecuteFunctions, type: JobTypeKey, itemIndex: 
  * 1. the ledger knows the job → reuse it, no request;
  * 2. the ledger knows an earlier create had no clear answer → look the job up by its tag; found →
  *    reuse, else fail with "may exist" (never POST again);
- * 3. otherwise POST with the idempotency tag; an answer without a clear outcome is looked up by
+ * 3. in an execution that n8n runs as a retry of a failed one (mode "retry": n8n does not say
+ *    which), the newest job of the same workflow, node, item and body that has not ended
+ *    unsuccessfully is reused;
+ * 4. otherwise POST with the idempotency tags; an answer without a clear outcome is looked up by
  *    the tag at once, and remembered as unknown when not found.
  * Dry runs cost nothing and are never stored, so they are simply sent.
  */
@@ -76,7 +79,20 @@ export async function createOnce(
 		return { jobId: found.job_id, reused: true, dryRun: false, response: {} };
 	}
 
-	const tagged: IDataObject = { ...body, tags: [...((body.tags as IDataObject[]) ?? []), { key: IDEMPOTENCY_TAG_KEY, value: tag }] };
+	const requestTag = requestTagOf(identity);
+	if (ctx.getMode() === 'retry') {
+		const earlier = await findJobByTag(ctx, type, requestTag, { key: REQUEST_TAG_KEY });
+		if (earlier && (earlier.state === 'success' || !isFinishedState(earlier.state))) {
+			ledger.set(identity, { kind: 'created', jobId: earlier.job_id });
+			ctx.logger.info(`Dreamlook: item ${itemIndex + 1} reuses job ${earlier.job_id} of the execution n8n is retrying`);
+			return { jobId: earlier.job_id, reused: true, dryRun: false, response: {} };
+		}
+	}
+
+	const tagged: IDataObject = {
+		...body,
+		tags: [...((body.tags as IDataObject[]) ?? []), { key: IDEMPOTENCY_TAG_KEY, value: tag }, { key: REQUEST_TAG_KEY, value: requestTag }],
+	};
 	let failure: unknown;
 	try {
 		const { jobId, response } = await createJob(ctx, type, tagged, itemIndex);

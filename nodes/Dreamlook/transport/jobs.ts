@@ -130,8 +130,9 @@ export async function findJobByTag(
 	ctx: DreamlookContext,
 	type: JobTypeKey,
 	tag: string,
-	options: { deadline?: number; pages?: number } = {},
+	options: { deadline?: number; pages?: number; key?: string } = {},
 ): Promise<DreamlookJob | undefined> {
+	const key = options.key ?? IDEMPOTENCY_TAG_KEY;
 	const pages = options.pages ?? 3;
 	for (let page = 0; page < pages; page++) {
 		if (options.deadline !== undefined && Date.now() >= options.deadline) return undefined;
@@ -143,7 +144,7 @@ export async function findJobByTag(
 			return undefined;
 		}
 		const found = result.jobs.find(
-			(job) => tagValueOf(job, IDEMPOTENCY_TAG_KEY) === tag && (jobTypeOfJob(job) ?? type) === type,
+			(job) => tagValueOf(job, key) === tag && (jobTypeOfJob(job) ?? type) === type,
 		);
 		if (found) return found;
 		if (result.received < LIST_PAGE_SIZE_MAX) return undefined;
