@@ -3,8 +3,9 @@
 // size limits, one deadline, stalls, content checks, the https-only rule, re-signing, Stop.
 const http = require('node:http');
 const { useFake, runDreamlook, imageCreateParameters, requestsTo, NODE_NAME, DEFAULT_API_KEY } = require('./helpers');
-const { runWorkflow, manualTriggerNode } = require('../harness');
+const { runWorkflow, manualTriggerNode, pollOnce } = require('../harness');
 const { Dreamlook } = require('../../nodes/Dreamlook/Dreamlook.node');
+const { DreamlookTrigger } = require('../../nodes/Dreamlook/DreamlookTrigger.node');
 const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
 const { downloadImages } = require('../../nodes/Dreamlook/shared/binary');
 const { getJob } = require('../../nodes/Dreamlook/transport/jobs');
@@ -220,6 +221,28 @@ describe('Bounded downloads', () => {
 		});
 	});
 
+	describe('retries (transport/retry.ts policy for GET)', () => {
+		it('repeats a download cut off halfway and one answered 503, then stores the whole image', async () => {
+			const job = finishedJob(fake);
+			const [imageId] = imageIdsOf(job);
+			fake.faults.add({ path: /^\/images\//, action: { partial: true } });
+			fake.faults.add({ path: /^\/images\//, action: { status: 503 } });
+			const result = await runDreamlook(fake, getParameters(job.job_id));
+			expect(result.error).toBeUndefined();
+			expect(requestsTo(fake, 'GET', '/images/')).toHaveLength(3);
+			expect(await result.binaryBuffer(NODE_NAME, 0, 'data_0')).toEqual(fake.imageBytesFor(imageId));
+		});
+
+		it('does not repeat a 404, and names what the storage host said', async () => {
+			const job = finishedJob(fake);
+			fake.faults.add({ path: /^\/images\//, action: { status: 404, body: "<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>", headers: { 'content-type': 'application/xml' } } });
+			const result = await runDreamlook(fake, getParameters(job.job_id));
+			expect(result.error?.message).toBe(`Could not download image 1 of 1 of Dreamlook job ${job.job_id}: the image host answered HTTP 404 (NoSuchKey)`);
+			expect(result.error.httpCode).toBe('404');
+			expect(requestsTo(fake, 'GET', '/images/')).toHaveLength(1);
+		});
+	});
+
 	describe('content', () => {
 		it('never stores an HTML page answered with 200: the type and the first words are named, no tags', async () => {
 			const job = finishedJob(fake);
@@ -267,6 +290,32 @@ describe('Bounded downloads', () => {
 			const [job] = fake.jobs();
 			const ids = imageIdsOf(job);
 			expect(await result.binaryBuffer(NODE_NAME, 0, 'data_1')).toEqual(fake.imageBytesFor(ids[1]));
+		});
+	});
+
+	describe('Dreamlook Trigger', () => {
+		it("keeps downloads inside the poll's budget: a trickle becomes download_error, the job is still emitted", async () => {
+			const poll = (staticData) =>
+				pollOnce({
+					nodeType: DreamlookTrigger,
+					credentialTypes: { dreamlookApi: DreamlookApi },
+					credentials: { dreamlookApi: { id: '1', name: 'Dreamlook', data: { apiKey: DEFAULT_API_KEY, baseUrl: fake.url } } },
+					parameters: { event: 'success', jobType: 'all', simplify: true, downloadImages: true },
+					staticData,
+					getPollBudgetMs: () => 2000,
+				});
+			const job = fake.createJob({ type: 'image-gen', body: { prompt: 'a fox' }, queuedMs: 1e9, runningMs: 1e9 });
+			const staticData = {};
+			await poll(staticData);
+			fake.finishJob(job.job_id, 'success');
+			fake.faults.add({ path: /^\/images\//, action: { trickle: { bytesPerChunk: 10, intervalMs: 150 } } });
+			const started = Date.now();
+			const result = await poll(staticData);
+			expect(Date.now() - started).toBeLessThan(2000);
+			const [item] = result.items[0];
+			expect(item.json.job_id).toBe(job.job_id);
+			expect(item.binary).toBeUndefined();
+			expect(item.json.download_error).toMatch(new RegExp(`^Could not download image 1 of 1 of Dreamlook job ${job.job_id}: the time allowed for downloads ran out`));
 		});
 	});
 
