@@ -98,9 +98,21 @@ describe('API errors say what to fix and never leak the key', () => {
 	});
 
 	it('a server-side 422 lists the invalid fields', async () => {
+		const detail = [
+			{ loc: ['body', 'width'], msg: 'ensure this value is less than or equal to 2048', type: 'value_error.number.not_le' },
+			{ loc: ['body', 'scheduler_type'], msg: 'unknown scheduler', type: 'value_error' },
+		];
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { status: 422, body: { detail } } });
+		const result = await runDreamlook(fake, createOnly());
+		expect(result.error?.httpCode).toBe('422');
+		expect(result.error?.message).toContain('width: ensure this value is less than or equal to 2048; scheduler_type: unknown scheduler');
+		expect(result.error?.description).toMatch(/Nothing was charged/);
+	});
+
+	it('an unknown checkpoint: Dreamlook\'s own words', async () => {
 		const result = await runDreamlook(fake, createOnly({ additionalFields: { checkpointId: 'ckp_doesnotexist' } }));
-		expect(result.error?.httpCode).toMatch(/^4/);
-		expect(result.error?.message).toMatch(/checkpoint/i);
+		expect(result.error?.httpCode).toBe('422');
+		expect(result.error?.message).toContain('Checkpoint not found or expired: ckp_doesnotexist');
 	});
 
 	it('an unknown job: "no such job"', async () => {
