@@ -101,6 +101,7 @@ async function measure(fake, label, kind, { items = ITEMS, fault, limit, paramet
 	const answered429 = requests.filter((r) => r.status === 429).length;
 	const row = {
 		label,
+		kind,
 		paidPerItem: counts.jobs / items,
 		failed,
 		items,
@@ -124,7 +125,7 @@ function describe(row) {
 	if (row.tagged) extra.push(`${row.tagged} tagged`);
 	if (row.lists) extra.push(`${row.lists} GET /jobs`);
 	if (row.answered429) extra.push(`${row.answered429} × 429`);
-	extra.push(`${(row.ms / 1000).toFixed(1)} s`);
+	extra.push(`${(row.ms / 1000).toFixed(1)} s${row.kind === 'real' ? ' with n8n start-up' : ''}`);
 	return `${row.paidPerItem.toFixed(2)} / ${row.failed} of ${row.items} failed (${extra.join(', ')})`;
 }
 
