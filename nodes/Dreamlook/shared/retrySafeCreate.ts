@@ -2,7 +2,8 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { DRY_RUN_ID_PREFIX, isFinishedState, IDEMPOTENCY_TAG_KEY, JOB_TYPES, type JobTypeKey, REQUEST_TAG_KEY } from '../api/contract';
-import { createJob, findJobByTag, isCreateOutcomeUnknown } from '../transport/jobs';
+import { isOutcomeUnknownError } from '../transport/errors';
+import { createJob, findJobByTag } from '../transport/jobs';
 import { bodyHashOf, type CreateIdentity, type CreateLedger, idempotencyTagOf, processLedger, requestTagOf } from './createLedger';
 
 export interface CreateOutcome {
@@ -102,7 +103,7 @@ export async function createOnce(
 		failure = error;
 	}
 	// A known rejection (4xx, never sent) created nothing: the item fails and may be sent again.
-	if (!isCreateOutcomeUnknown(failure)) throw failure;
+	if (!isOutcomeUnknownError(failure)) throw failure;
 	ledger.set(identity, { kind: 'unknown', tag });
 	const found = await findJobByTag(ctx, type, tag);
 	if (!found) throw failure;

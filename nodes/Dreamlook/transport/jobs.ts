@@ -18,7 +18,7 @@ import {
 	tagValueOf,
 } from '../api/contract';
 import { type DreamlookContext, dreamlookRequest, type DreamlookResponse } from './request';
-import { wasNeverSent } from './retry';
+import { mayExistError } from './errors';
 
 function unreadable(ctx: DreamlookContext, what: string, issues: string, itemIndex?: number): NodeApiError {
 	return new NodeApiError(
@@ -46,37 +46,6 @@ export interface CreatedJob {
 	jobId: string;
 	/** The create response as Dreamlook answered it (a dry run's answer is shown in full). */
 	response: IDataObject;
-}
-
-/** Errors after which a create POST may have started a job: no answer, a 5xx or 408, an unreadable 2xx. */
-const outcomeUnknownErrors = new WeakSet<object>();
-
-export function isCreateOutcomeUnknown(error: unknown): boolean {
-	if (!error || typeof error !== 'object') return false;
-	if (outcomeUnknownErrors.has(error)) return true;
-	if (!(error instanceof NodeApiError)) return false;
-	const response = (error as { errorResponse?: Record<string, unknown> }).errorResponse ?? {};
-	if (response.method !== 'POST') return false;
-	if (response.outcomeUnknown === true) return true;
-	const status = typeof response.httpCode === 'number' ? response.httpCode : Number(error.httpCode ?? Number.NaN);
-	if (Number.isNaN(status)) return !wasNeverSent(typeof response.networkCode === 'string' ? response.networkCode : undefined);
-	return status >= 500 || status === 408 || (status >= 200 && status < 300);
-}
-
-function mayExistError(ctx: DreamlookContext, action: string, reason: string, itemIndex: number): NodeApiError {
-	const error = new NodeApiError(
-		ctx.getNode(),
-		{ method: 'POST', reason },
-		{
-			message: `Dreamlook's answer to the request to ${action} could not be read: the job may have been created`,
-			description:
-				'This request is not sent again automatically because a second attempt could start a second paid job. ' +
-				`Check Job → Get Many or the dreamlook.ai dashboard before running this item again. Details: ${reason.slice(0, 300)}`,
-			itemIndex,
-		},
-	);
-	outcomeUnknownErrors.add(error);
-	return error;
 }
 
 /** Whether a known rejection (400/422) names the `tags` field: the API does not take tags. */
@@ -117,7 +86,9 @@ export async function createJob(
 		response = await send(withoutTags);
 	}
 	const parsed = createResponseSchema.safeParse(response.body);
-	if (!parsed.success) throw mayExistError(ctx, action, `no job ID in the answer (${issuesOf(parsed.error)})`, itemIndex);
+	if (!parsed.success) {
+		throw mayExistError(ctx.getNode(), { action, itemIndex, reason: `Dreamlook's answer had no readable job ID (${issuesOf(parsed.error).slice(0, 200)})` });
+	}
 	return { jobId: parsed.data.job_id, response: parsed.data as IDataObject };
 }
 
