@@ -3,7 +3,7 @@
 // followed (the key never reaches another host), ambiguous creates are reported and not repeated,
 // the key never shows in any spelling, and a deadline bounds every wait.
 const { startRecorder } = require('../fake-dreamlook');
-const { runWorkflow, manualTriggerNode } = require('../harness');
+const { runWorkflow, manualTriggerNode, testCredential } = require('../harness');
 const { Dreamlook } = require('../../nodes/Dreamlook/Dreamlook.node');
 const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
 const { dreamlookRequest } = require('../../nodes/Dreamlook/transport/request');
@@ -46,6 +46,7 @@ class TransportProbe {
 				{ displayName: 'Path', name: 'path', type: 'string', default: '/jobs' },
 				{ displayName: 'Body', name: 'body', type: 'json', default: '{}' },
 				{ displayName: 'Deadline In (ms)', name: 'deadlineInMs', type: 'number', default: -1 },
+				{ displayName: 'Raw n8n Request', name: 'raw', type: 'boolean', default: false },
 			],
 		};
 	}
@@ -54,6 +55,17 @@ class TransportProbe {
 		const path = this.getNodeParameter('path', 0);
 		const body = JSON.parse(this.getNodeParameter('body', 0));
 		const deadlineInMs = this.getNodeParameter('deadlineInMs', 0);
+		if (this.getNodeParameter('raw', 0)) {
+			// Control: n8n's helper with its defaults, i.e. what the node did before (follows, re-sends the header).
+			const credentials = await this.getCredentials('dreamlookApi');
+			const answer = await this.helpers.httpRequestWithAuthentication.call(this, 'dreamlookApi', {
+				method,
+				url: `${credentials.baseUrl}${path}`,
+				body: method === 'POST' ? body : undefined,
+				json: true,
+			});
+			return [[{ json: { answer } }]];
+		}
 		const startedAt = Date.now();
 		const response = await dreamlookRequest(this, {
 			method,
@@ -148,6 +160,25 @@ describe('redirects are never followed; the key never reaches another host', () 
 		expect(recorder.requests).toEqual([]);
 		// Without the fault the same test passes: the redirect was the only reason.
 		expect((await testDreamlookCredential(fake, DEFAULT_API_KEY)).status).toBe('OK');
+	});
+
+	it("control: n8n's helper with default options follows the redirect and re-sends the key (what the recorder detects)", async () => {
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { redirect: `${recorder.url}/image_gen`, status: 307 } });
+		const { result } = await runProbe(fake, { method: 'POST', path: '/image_gen', body: '{"prompt":"x"}', raw: true });
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf('Probe')[0].json.answer).toEqual({ job_id: 'ig_evil0001' });
+		expect(recorder.requests).toEqual([expect.objectContaining({ method: 'POST', path: '/image_gen', authorization: true, body: { prompt: 'x' } })]);
+	});
+
+	it('control: the same credential test without the redirect settings would report OK and leak the key', async () => {
+		const naive = new DreamlookApi();
+		const { disableFollowRedirect, sendCredentialsOnCrossOriginRedirect, ...request } = naive.test.request;
+		expect([disableFollowRedirect, sendCredentialsOnCrossOriginRedirect]).toEqual([true, false]);
+		naive.test = { ...naive.test, request };
+		fake.faults.add({ method: 'POST', path: '/image_gen', action: { redirect: `${recorder.url}/image_gen`, status: 307 } });
+		const outcome = await testCredential({ credentialType: naive, data: { apiKey: DEFAULT_API_KEY, baseUrl: fake.url } });
+		expect(outcome.status).toBe('OK');
+		expect(recorder.requests).toEqual([expect.objectContaining({ method: 'POST', authorization: true })]);
 	});
 
 	it('a relative redirect (same host) is not followed either', async () => {
