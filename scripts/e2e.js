@@ -366,18 +366,27 @@ const RETRY_ITEMS = 3;
 /**
  * Retry On Fail after a create whose answer was lost: the strong outcome (the execution succeeds
  * and every item has its images, the lost job found again by its idempotency tag) is asserted
- * when E2E_RETRY_STRONG=1 or this is true; otherwise either success or the "may have been
- * created" error passes, and one job per item is asserted in every case.
+ * unless E2E_RETRY_STRONG=0, which also accepts the "may have been created" error; one job per
+ * item is asserted in every case.
  */
-const RETRY_EXPECT_SUCCESS = process.env.E2E_RETRY_STRONG ? process.env.E2E_RETRY_STRONG === '1' : true;
+const RETRY_EXPECT_SUCCESS = process.env.E2E_RETRY_STRONG !== '0';
+/** The job list (GET /jobs, where the idempotency tag is looked up), not /jobs/<type>/<id>. */
+const JOB_LIST_PATH = /^\/jobs\/?$/;
 
-async function caseRetryDroppedCreate() {
+/**
+ * Code (3 items) → Create Image Job with Retry On Fail (3 tries, 1 s apart). The fake carries out
+ * the first POST /image_gen and drops the connection unanswered.
+ *   lookup: 'flaky' — the job list answers 503 four times (the node's read attempts of one try),
+ *     so the first try cannot find the lost job and n8n's Retry On Fail runs the node again;
+ *   lookup: 'down' — the job list answers 503 throughout: no try can tell whether the job exists.
+ */
+async function caseRetryDroppedCreate({ lookup }) {
 	needSetup();
 	const fake = state.fake;
 	const before = fake.requests.length;
 	const jobsBefore = new Set(fake.jobs().map((j) => j.job_id));
-	// The first create is carried out (the job exists), then the connection is dropped unanswered.
 	fake.faults.add({ method: 'POST', path: '/image_gen', times: 1, action: { dropAfterCommit: true } });
+	fake.faults.add({ method: 'GET', path: JOB_LIST_PATH, times: lookup === 'down' ? Infinity : 4, action: { status: 503 } });
 	let r;
 	try {
 		r = await execute('e2eRetryDropped1', 240_000);
@@ -387,16 +396,26 @@ async function caseRetryDroppedCreate() {
 	assert(!r.timedOut, 'n8n execute timed out');
 	const newJobs = fake.jobs().filter((j) => !jobsBefore.has(j.job_id));
 	const posts = postsSince(before, '/image_gen');
-	const listReads = fake.requests.slice(before).filter((q) => q.method === 'GET' && q.path === '/jobs').length;
+	const lists = fake.requests.slice(before).filter((q) => q.method === 'GET' && JOB_LIST_PATH.test(q.path));
 	const jobsByItem = Array.from({ length: RETRY_ITEMS }, (_, i) => newJobs.filter((j) => j.config?.prompt === `${RETRY_PROMPT}${i}`));
 	const tagged = posts.filter((p) => JSON.stringify(p.body?.tags ?? []).includes('n8n_idempotency')).length;
 	const outcome = r.code === 0 && r.run && (r.run.status === 'success' || r.run.finished === true) ? 'success' : 'error';
-	log(`  ${outcome}; ${posts.length} POST /image_gen (${tagged} with an idempotency tag), ${listReads} GET /jobs, jobs per item: ${jobsByItem.map((j) => j.length).join(' / ')}`);
+	log(
+		`  ${outcome}; ${posts.length} POST /image_gen (${tagged} with an idempotency tag), GET /jobs answered ${lists.map((q) => q.status).join(',') || 'never'}; jobs per item: ${jobsByItem.map((j) => j.length).join(' / ')}`,
+	);
 	assert(posts.length >= 1 && posts[0].fault === 'dropAfterCommit' && posts[0].committedStatus === 200, `the first POST /image_gen was not carried out then dropped (${JSON.stringify({ status: posts[0]?.status, fault: posts[0]?.fault, committedStatus: posts[0]?.committedStatus })})`);
 	jobsByItem.forEach((jobs, i) => {
 		assert(jobs.length === 1, `item ${i} has ${jobs.length} jobs at the fake (${jobs.map((j) => j.job_id).join(', ')}): Retry On Fail ${jobs.length > 1 ? 'paid twice' : 'lost the item'}`);
 	});
 	assert(newJobs.length === RETRY_ITEMS, `the fake holds ${newJobs.length} new jobs for ${RETRY_ITEMS} items`);
+	assert(posts.length === RETRY_ITEMS, `${posts.length} POST /image_gen for ${RETRY_ITEMS} items: an item was POSTed again`);
+	if (lookup === 'down') {
+		assert(outcome === 'error', 'the execution succeeded although nothing could tell whether the lost job exists');
+		assert(/may have been created/i.test(r.text), `the execution failed without "may have been created":\n${r.text.slice(-2500)}`);
+		assert(!r.text.includes(DEFAULT_API_KEY), 'the API key appears in n8n output');
+		return;
+	}
+	assert(lists.some((q) => q.status === 200), 'the idempotency tag was never looked up successfully (no GET /jobs answered 200)');
 	if (outcome === 'error') {
 		assert(/may have been created/i.test(r.text), `the execution failed without "may have been created":\n${r.text.slice(-2500)}`);
 		assert(!RETRY_EXPECT_SUCCESS, 'the execution failed with "may have been created" where reusing the job through its idempotency tag was expected');
@@ -712,7 +731,8 @@ async function main() {
 		for (const entry of state.exampleWorkflows.filter((e) => !wt.usesTrigger(e.wf))) {
 			await runCase(`example: ${entry.file}`, 300_000, () => caseExample(entry));
 		}
-		await runCase('execute: Retry On Fail after a dropped create, one job per item', 300_000, caseRetryDroppedCreate);
+		await runCase('execute: Retry On Fail after a dropped create (tag lookup 503 × 4), one job per item, images', 300_000, () => caseRetryDroppedCreate({ lookup: 'flaky' }));
+		await runCase('execute: Retry On Fail after a dropped create, tag lookup down: "may have been created", one POST per item', 300_000, () => caseRetryDroppedCreate({ lookup: 'down' }));
 		await runCase('execute: redirect from the API fails naming the host, key not sent', 180_000, caseRedirect);
 		await runCase('execute: Dry Run from an expression ("true" dry run, "yes" fails)', 240_000, caseDryRunExpression);
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
