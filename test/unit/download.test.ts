@@ -1,17 +1,16 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
+import { downloadImage, type ImageDownload } from '../../nodes/Dreamlook/transport/download';
 import {
-	downloadImage,
 	extensionFor,
 	formatBytes,
-	type ImageDownload,
 	imageTypeOf,
 	imageUrlProblem,
 	mimeOf,
 	previewOf,
 	sniffImageType,
-} from '../../nodes/Dreamlook/transport/download';
+} from '../../nodes/Dreamlook/transport/imageCheck';
 
 const node: INode = {
 	id: '1',
