@@ -1,22 +1,7 @@
 'use strict';
-const { startFake, useFake, imageCreateParameters, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY, NODE_NAME } = require('./helpers');
+const { startFake, useFake, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY, NODE_NAME, createOnly, getJobParameters: getJob, everythingVisible } = require('./helpers');
 
 const WRONG_KEY = 'dl-ffffffffffffffffffffffffffffffff';
-const createOnly = (overrides = {}) => imageCreateParameters({ prompt: 'a quiet harbour', waitForCompletion: false, options: {}, ...overrides });
-const getJob = (jobId) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true });
-
-/** Everything a failed run exposes that could end up in execution data. */
-function everythingVisible(result) {
-	const error = result.error;
-	return JSON.stringify({
-		message: error?.message,
-		description: error?.description,
-		json: error?.toJSON?.(),
-		errorResponse: error?.errorResponse,
-		runData: result.runData,
-		logs: result.logs,
-	});
-}
 
 describe('bad input is stopped before any paid request', () => {
 	const fake = useFake();

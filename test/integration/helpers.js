@@ -118,6 +118,25 @@ async function testDreamlookCredential(fake, apiKey) {
 	return await testCredential({ credentialType: DreamlookApi, data: { apiKey, baseUrl: fake.url } });
 }
 
+/** Image → Create without waiting (the create request alone). */
+const createOnly = (overrides = {}) => imageCreateParameters({ prompt: 'a quiet harbour', waitForCompletion: false, options: {}, ...overrides });
+const getJobParameters = (jobId) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true });
+
+/** Everything a failed run exposes that could end up in execution data or logs. */
+function everythingVisible(result) {
+	const error = result.error;
+	return JSON.stringify({
+		message: error?.message,
+		description: error?.description,
+		json: error?.toJSON?.(),
+		errorResponse: error?.errorResponse,
+		context: error?.context,
+		runData: result.runData,
+		executionError: result.executionError,
+		logs: result.logs,
+	});
+}
+
 function requestsTo(fake, method, pathPrefix) {
 	return fake.requests.filter((entry) => entry.method === method && entry.path.startsWith(pathPrefix));
 }
@@ -134,4 +153,7 @@ module.exports = {
 	runFixture,
 	testDreamlookCredential,
 	requestsTo,
+	createOnly,
+	getJobParameters,
+	everythingVisible,
 };

@@ -8,25 +8,8 @@ const { Dreamlook } = require('../../nodes/Dreamlook/Dreamlook.node');
 const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
 const { dreamlookRequest } = require('../../nodes/Dreamlook/transport/request');
 const { isDeadlineError, isOutcomeUnknownError } = require('../../nodes/Dreamlook/transport/errors');
-const { useFake, imageCreateParameters, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY } = require('./helpers');
+const { useFake, runDreamlook, requestsTo, testDreamlookCredential, DEFAULT_API_KEY, createOnly, getJobParameters: getJob, everythingVisible } = require('./helpers');
 
-const createOnly = (overrides = {}) => imageCreateParameters({ prompt: 'a quiet harbour', waitForCompletion: false, options: {}, ...overrides });
-const getJob = (jobId) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true });
-
-/** Everything a failed run exposes that could end up in execution data or logs. */
-function everythingVisible(result) {
-	const error = result.error;
-	return JSON.stringify({
-		message: error?.message,
-		description: error?.description,
-		json: error?.toJSON?.(),
-		errorResponse: error?.errorResponse,
-		context: error?.context,
-		runData: result.runData,
-		executionError: result.executionError,
-		logs: result.logs,
-	});
-}
 
 /** A node whose execute() makes one dreamlookRequest as told by its parameters (deadline relative to now). */
 class TransportProbe {
