@@ -124,6 +124,8 @@ const badGatewayEach = (items) => ({ method: 'POST', path: '/image_gen', times: 
 
 function describe(row) {
 	const extra = [`${row.posts} POST`];
+	if (row.duplicates) extra.push(`${row.duplicates} second jobs`);
+	if (row.missing) extra.push(`${row.missing} items without a job`);
 	if (row.tagged) extra.push(`${row.tagged} tagged`);
 	if (row.lists) extra.push(`${row.lists} GET /jobs`);
 	if (row.answered429) extra.push(`${row.answered429} × 429`);
