@@ -8,6 +8,8 @@
 //    every item again (expected 2.00): the real one in the real n8n of .n8n-runtime when it is
 //    provisioned (bench/real-http-request.js, `n8n execute`), else a model of it run in-process
 //    (bench/http-request-model.js), labelled MODEL in the table; BENCH_MONEY_MODEL=1 forces the model;
+//  - the same lost answers while the job list (where the node looks up its idempotency tag) answers
+//    503 for the first try's reads: the first try fails and n8n runs the node again (goal: 1.00);
 //  - the 429 regime: the fake answers 429 + Retry-After 1 above 10 requests in flight, 50 items
 //    at Concurrency 50 (goal: 1.00 paid job per item, no failed item).
 // "Paid jobs" are the jobs the fake holds (a dry run is none); the count is per prompt ("bench item i").
@@ -75,11 +77,11 @@ async function addFault(fake, rule) {
  * One case: fresh fake, optional fault / 429 limit, one run. Failed items: all of them when the
  * execution failed (nothing goes downstream), else items with an error or without a job id.
  */
-async function measure(fake, label, kind, { items = ITEMS, fault, limit, parameters, latencyMs } = {}) {
+async function measure(fake, label, kind, { items = ITEMS, fault, faults = fault ? [fault] : [], limit, parameters, latencyMs } = {}) {
 	await fake.call('reset');
 	if (latencyMs !== undefined) await fake.call('setLatency', latencyMs);
 	if (limit) await fake.call('setMaxInFlight', limit, { retryAfter: 1 });
-	if (fault) await addFault(fake, fault);
+	for (const rule of faults) await addFault(fake, rule);
 	await fake.call('resetStats');
 	let failed;
 	let ms;
@@ -99,7 +101,9 @@ async function measure(fake, label, kind, { items = ITEMS, fault, limit, paramet
 	const requests = await fake.get('requests');
 	const posts = requests.filter((r) => r.method === 'POST' && r.path === '/image_gen');
 	const tagged = posts.filter((r) => JSON.stringify(r.body?.tags ?? []).includes('n8n_idempotency')).length;
-	const lists = requests.filter((r) => r.method === 'GET' && r.path === '/jobs').length;
+	const listRequests = requests.filter((r) => r.method === 'GET' && /^\/jobs\/?$/.test(r.path));
+	const lists = listRequests.length;
+	const lists503 = listRequests.filter((r) => r.status === 503).length;
 	const answered429 = requests.filter((r) => r.status === 429).length;
 	const row = {
 		label,
@@ -111,6 +115,7 @@ async function measure(fake, label, kind, { items = ITEMS, fault, limit, paramet
 		posts: posts.length,
 		tagged,
 		lists,
+		lists503,
 		answered429,
 		ms: Math.round(ms),
 		error,
@@ -145,6 +150,10 @@ async function main() {
 		const otherName = useReal ? "n8n's HTTP Request node (real, n8n 2.41.1 in .n8n-runtime)" : 'HTTP Request node MODEL (bench/http-request-model.js: one POST per item, no memory)';
 		const dropNode = await measure(fake, 'lost answer (drop), Dreamlook node', 'dreamlook', { fault: dropEach(ITEMS) });
 		const dropOther = await measure(fake, `lost answer (drop), ${otherName}`, other, { fault: dropEach(ITEMS) });
+		// The job list (where the idempotency tag is looked up) also fails for one try's worth of reads
+		// (4 attempts per lost item): the first try fails and n8n's Retry On Fail runs the node again.
+		const listDownOnce = { method: 'GET', pathRegex: '^/jobs/?$', times: 4 * ITEMS, action: { status: 503 } };
+		const retryNode = await measure(fake, 'lost answer + tag lookup down for one try, Dreamlook node', 'dreamlook', { faults: [dropEach(ITEMS), listDownOnce] });
 		const gatewayNode = await measure(fake, '502 after commit, Dreamlook node', 'dreamlook', { fault: badGatewayEach(ITEMS) });
 		const gatewayOther = await measure(fake, `502 after commit, ${otherName}`, other, { fault: badGatewayEach(ITEMS) });
 		// 300 ms per request: creates starting 10 ms apart keep ~30 in flight, so the limit of 10 binds
@@ -161,6 +170,12 @@ async function main() {
 			title: `6. Paid jobs per item, Retry On Fail (3 tries, 1 s apart); value: paid jobs per item / failed items`,
 			rows: [
 				{ measure: `lost answer after the job was made (socket dropped), first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(dropNode), goal, ok: good(dropNode) },
+				{
+					measure: '  same, and the tag lookup (GET /jobs) answers 503 throughout the first try: n8n re-runs the Dreamlook node',
+					value: `${describe(retryNode)}, ${retryNode.lists503} of the GET /jobs answered 503`,
+					goal,
+					ok: good(retryNode) && retryNode.lists > retryNode.lists503,
+				},
 				{ measure: `  same, ${otherName} (expected 2.00)`, value: describe(dropOther) },
 				{ measure: `502 after the job was made, first POST of each of ${ITEMS} items: Dreamlook node`, value: describe(gatewayNode), goal, ok: good(gatewayNode) },
 				{ measure: `  same, ${otherName} (expected 2.00)`, value: describe(gatewayOther) },
@@ -172,7 +187,7 @@ async function main() {
 				},
 				{ measure: `  same, ${otherName} (all POSTs at once)`, value: describe(stormOther) },
 			],
-			raw: { other: otherName, dropNode, dropOther, gatewayNode, gatewayOther, stormNode, stormOther },
+			raw: { other: otherName, dropNode, dropOther, retryNode, gatewayNode, gatewayOther, stormNode, stormOther },
 		};
 	} finally {
 		await fake.close();
