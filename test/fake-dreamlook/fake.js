@@ -28,6 +28,12 @@ const DEFAULT_OPTIONS = {
 	listShape: 'object',
 	/** accept job_type/state on GET /jobs but ignore them */
 	ignoreListFilters: false,
+	/** @type {'honour'|'created'|'unordered'} GET /jobs order: as asked, newest created first whatever is asked, or none */
+	listOrder: 'honour',
+	/** @type {'stable'|'unstable'} jobs with equal sort keys: by job_id, or reshuffled on every list request */
+	tieOrder: 'stable',
+	/** the object-shaped list carries `total` */
+	listTotal: true,
 	/** @type {'image-gen'|'image_gen'} */
 	imageGenPathSegment: 'image-gen',
 	imageBytes: 2000,
@@ -174,7 +180,11 @@ class FakeDreamlook {
 		return ids;
 	}
 
-	/** Force a job to end now. @param {string} id @param {'success'|'failure'} outcome @param {{failure_reason?: string, failure_reason_data?: any}} [opts] */
+	/**
+	 * Force a job to end now. `opts` may add misbehaviours (see JobStore.finish): `stateUpdatedShiftMs`,
+	 * `visibleAfterMs`, `noStateUpdated`.
+	 * @param {string} id @param {string} outcome @param {any} [opts]
+	 */
 	finishJob(id, outcome, opts) {
 		const job = this.store.finish(id, outcome, this.nowUs(), opts);
 		this.dispatcher.sweep();
@@ -239,6 +249,8 @@ class FakeDreamlook {
 		for (const [k, v] of Object.entries(opts)) {
 			if (!(k in DEFAULT_OPTIONS)) throw new Error(`setOptions: unknown option ${k}`);
 			if (k === 'listShape' && v !== 'object' && v !== 'array') throw new Error('listShape must be object or array');
+			if (k === 'listOrder' && !['honour', 'created', 'unordered'].includes(v)) throw new Error('listOrder must be honour, created or unordered');
+			if (k === 'tieOrder' && v !== 'stable' && v !== 'unstable') throw new Error('tieOrder must be stable or unstable');
 			if (k === 'imageGenPathSegment' && v !== 'image-gen' && v !== 'image_gen') throw new Error('imageGenPathSegment must be image-gen or image_gen');
 			/** @type {any} */ (this.options)[k] = k === 'timing' ? { ...this.options.timing, .../** @type {object} */ (v) } : v;
 		}

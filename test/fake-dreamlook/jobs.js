@@ -28,6 +28,9 @@ const HOUR_US = 3600e6;
  * @property {{atUs: number}|null} forced set by finishJob: the job ends at atUs
  * @property {{id: string, seed: number, configIdx: number, generationIdx: number}[]} images
  * @property {{id: string, isLora: boolean}[]} checkpoints
+ * @property {number} [endShiftUs] misbehaviour: the end's state_updated is this far from the clock
+ * @property {number} [listVisibleUs] misbehaviour: the list shows the end only from this instant
+ * @property {boolean} [noStateUpdated] misbehaviour: state_updated reads null
  */
 
 /** @typedef {{state: string, updatedUs: number, queuedEndUs: number|null, runningStartUs: number|null, runningEndUs: number|null, percent: number}} Phase */
@@ -60,6 +63,14 @@ function wantsFailure(/** @type {string} */ type, /** @type {any} */ config) {
 	return promptsOf(type, config).some((prompt) => FAIL_WORD.test(prompt));
 }
 
+/** A stable pseudo-random number for (id, salt): the fake's "no order" and unstable ties. */
+function scramble(/** @type {string} */ id, /** @type {number} */ salt) {
+	let h = (0x811c9dc5 ^ salt) >>> 0;
+	for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+	h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+	return (h ^ (h >>> 13)) >>> 0;
+}
+
 class JobStore {
 	/**
 	 * @param {{rng: () => number, timing: () => any, checkpointTtlMs: () => number}} opts
@@ -79,6 +90,7 @@ class JobStore {
 		/** @type {Set<Job>} jobs whose callback has not fired yet */
 		this.pendingCallbacks = new Set();
 		this.version = 0; // bumped on every change that the clock alone does not explain
+		this.listRequests = 0; // reshuffles unstable ties on every list request
 		/** @type {{key: string, rows: Job[]}|null} */
 		this.listCache = null;
 	}
@@ -178,7 +190,9 @@ class JobStore {
 			return { state: 'running', updatedUs: queuedEnd, queuedEndUs: queuedEnd, runningStartUs: queuedEnd, runningEndUs: null, percent };
 		}
 		const percent = job.outcome === 'success' ? 100 : job.runningUs > 0 ? min(99, floor(((runEnd - queuedEnd) / job.runningUs) * 100)) : 0;
-		return { state: job.outcome, updatedUs: runEnd, queuedEndUs: queuedEnd, runningStartUs: queuedEnd, runningEndUs: runEnd, percent };
+		// A server clock that is off when the job ends (future-dated, or stepped back).
+		const updatedUs = runEnd + (job.endShiftUs ?? 0);
+		return { state: job.outcome, updatedUs, queuedEndUs: queuedEnd, runningStartUs: queuedEnd, runningEndUs: runEnd, percent };
 	}
 
 	/** Microsecond instant at which the job ends (for callback timers). @param {Job} job */
@@ -190,7 +204,10 @@ class JobStore {
 	/**
 	 * End a job now. Throws if it has already ended.
 	 * @param {string} id @param {'success'|'failure'} outcome @param {number} nowUs
-	 * @param {{failure_reason?: string, failure_reason_data?: any}} [opts]
+	 * @param {{failure_reason?: string, failure_reason_data?: any, stateUpdatedShiftMs?: number, visibleAfterMs?: number,
+	 *   noStateUpdated?: boolean}} [opts] misbehaviours: `stateUpdatedShiftMs` dates the end that far from the clock
+	 *   (future, or a clock stepped back); `visibleAfterMs`: the list shows the job as before for that long (GET is
+	 *   up to date); `noStateUpdated`: the job's `state_updated` reads null from now on.
 	 */
 	finish(id, outcome, nowUs, opts = {}) {
 		const job = this.byId.get(id);
@@ -203,6 +220,9 @@ class JobStore {
 		job.outcome = outcome;
 		job.failureReason = outcome === 'failure' ? (opts.failure_reason ?? 'internal_error') : null;
 		job.failureData = outcome === 'failure' ? (opts.failure_reason_data ?? null) : null;
+		if (opts.stateUpdatedShiftMs) job.endShiftUs = round(opts.stateUpdatedShiftMs * 1000);
+		if (opts.visibleAfterMs) job.listVisibleUs = nowUs + round(opts.visibleAfterMs * 1000);
+		if (opts.noStateUpdated) job.noStateUpdated = true;
 		this.version++;
 		return job;
 	}
@@ -234,28 +254,47 @@ class JobStore {
 	 * @param {{job_type?: string, state?: string, order_by: 'created'|'state_updated', order: 'asc'|'desc', limit: number, offset: number}} q
 	 * @param {number} nowUs
 	 */
-	list(q, nowUs) {
-		const key = [this.version, nowUs, q.job_type ?? '', q.state ?? '', q.order_by, q.order].join('|');
+	list(q, nowUs, behaviour = {}) {
+		const listOrder = behaviour.listOrder ?? 'honour';
+		const unstableTies = behaviour.tieOrder === 'unstable';
+		const request = this.listRequests++;
+		const key = [this.version, nowUs, q.job_type ?? '', q.state ?? '', q.order_by, q.order, listOrder, unstableTies ? request : ''].join('|');
 		let rows = this.listCache?.key === key ? this.listCache.rows : null;
 		if (!rows) {
-			/** @type {{k: number, id: string, job: Job}[]} */
+			// A server that ignores order_by/order: newest created first, or no order at all
+			// (a fixed scramble of the ids: stable between requests, sorted by nothing).
+			const orderBy = listOrder === 'honour' ? q.order_by : 'created';
+			const desc = listOrder === 'honour' ? q.order === 'desc' : true;
+			/** @type {{k: number, t: number, id: string, job: Job}[]} */
 			const keyed = [];
 			for (const job of this.all) {
 				if (q.job_type && job.type !== q.job_type) continue;
-				if (!q.state && q.order_by === 'created') {
-					keyed.push({ k: job.createdUs, id: job.id, job });
-					continue;
-				}
-				const ph = this.phase(job, nowUs);
+				const ph = this.listPhase(job, nowUs);
 				if (q.state && ph.state !== q.state) continue;
-				keyed.push({ k: q.order_by === 'created' ? job.createdUs : ph.updatedUs, id: job.id, job });
+				const k = listOrder === 'unordered' ? scramble(job.id, 0) : orderBy === 'created' ? job.createdUs : ph.updatedUs;
+				keyed.push({ k, t: unstableTies ? scramble(job.id, request) : 0, id: job.id, job });
 			}
-			keyed.sort((a, b) => a.k - b.k || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-			if (q.order === 'desc') keyed.reverse();
+			// Ties: by job_id (stable), or reshuffled on every request (unstable).
+			keyed.sort((a, b) => a.k - b.k || a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+			if (desc) keyed.reverse();
 			rows = keyed.map((r) => r.job);
 			this.listCache = { key, rows };
 		}
 		return { total: rows.length, jobs: rows.slice(q.offset, q.offset + q.limit) };
+	}
+
+	/**
+	 * The instant at which the list shows `job`: while its last change is not yet visible to list
+	 * readers (visibility lag, see `finish`), the list shows the job as it was just before.
+	 * @param {Job} job @param {number} nowUs
+	 */
+	listInstant(job, nowUs) {
+		return job.forced && job.listVisibleUs !== undefined && nowUs < job.listVisibleUs ? job.forced.atUs - 1 : nowUs;
+	}
+
+	/** The phase the list shows (visibility lag and clock skew applied). @param {Job} job @param {number} nowUs */
+	listPhase(job, nowUs) {
+		return this.phase(job, this.listInstant(job, nowUs));
 	}
 
 	/**
@@ -287,7 +326,7 @@ class JobStore {
 			job_type: job.type,
 			job_id: job.id,
 			state: ph.state,
-			state_updated: formatUs(ph.updatedUs),
+			state_updated: job.noStateUpdated ? null : formatUs(ph.updatedUs),
 			state_queued_start: formatUs(job.createdUs),
 			state_queued_end: formatUs(ph.queuedEndUs),
 			state_running_start: formatUs(ph.runningStartUs),

@@ -317,9 +317,10 @@ function listJobs(fake, q) {
 		query.state = undefined;
 	}
 	const nowUs = fake.nowUs();
-	const page = fake.store.list(query, nowUs);
-	const jobs = page.jobs.map((j) => fake.serialize(j, nowUs));
+	const page = fake.store.list(query, nowUs, { listOrder: fake.options.listOrder, tieOrder: fake.options.tieOrder });
+	const jobs = page.jobs.map((j) => fake.serialize(j, fake.store.listInstant(j, nowUs)));
 	if (fake.options.listShape === 'array') return { status: 200, json: jobs };
+	if (!fake.options.listTotal) return { status: 200, json: { jobs, limit: query.limit, offset: query.offset } };
 	return { status: 200, json: { jobs, total: page.total, limit: query.limit, offset: query.offset } };
 }
 
