@@ -13,17 +13,12 @@ import { jobTypeOptions } from './actions/job/jobType';
 import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, jobTypeOfApiName, jobTypeOfId, LIST_PAGE_SIZE_MAX, timestampMicros } from './api/contract';
 import { downloadImages } from './shared/binary';
 import { imagesOf, jobToJson } from './shared/output';
-import { listJobsPage } from './transport/jobs';
-import {
-	type CursorFilter,
-	CursorError,
-	describeFilter,
-	matchesFilter,
-	readCursorState,
-	serverStateFilter,
-	type TriggerEvent,
-} from './trigger/cursor';
-import { commitDeadline, type FetchPage, runPollLoop } from './trigger/poll';
+import { getJob, listJobsPage } from './transport/jobs';
+import { triggerClock } from './trigger/clock';
+import { type CursorFilter, CursorError, describeFilter, matchesFilter, readCursorState, type TriggerEvent } from './trigger/cursor';
+import { pollErrorText, sentence } from './trigger/messages';
+import { commitDeadline, type FetchJob, type FetchPage, runPollLoop } from './trigger/poll';
+import { DEFAULT_LOOKBACK_MINUTES } from './trigger/state';
 
 const ALL = 'all';
 /** Attempts per list request inside one poll; the next poll is the next retry. */
@@ -32,7 +27,7 @@ const POLL_MAX_ATTEMPTS = 2;
 const TEST_EVENT_MAX_PAGES = 5;
 const TEST_EVENT_PAGE_SIZE = 50;
 const RETRY_HINT =
-	' The trigger tries again at the next poll and resumes where it stopped: no job is skipped or emitted twice because of this error.';
+	'The trigger tries again at the next poll and resumes where it stopped: no job is skipped or emitted twice because of this error.';
 
 /** Polls of one trigger never overlap: a slow poll makes the next tick return nothing. */
 const pollsInFlight = new Set<string>();
@@ -44,36 +39,67 @@ function filterOf(ctx: IPollFunctions): CursorFilter {
 	return { event, jobType };
 }
 
-function listFetcher(ctx: IPollFunctions, filter: CursorFilter): FetchPage<DreamlookJob> {
-	return async (offset, limit) => {
+/** A deadline for the transport (on Date.now()) from one on the trigger's clock. */
+function transportDeadline(untilMs: number | undefined): number | undefined {
+	return untilMs === undefined ? undefined : Date.now() + Math.max(0, untilMs - triggerClock.now());
+}
+
+function listFetcher(ctx: IPollFunctions, filter: CursorFilter, serverState?: string): FetchPage<DreamlookJob> {
+	return async (offset, limit, untilMs) => {
+		const deadline = transportDeadline(untilMs);
+		// No state filter: the trigger must see unfinished jobs too (see trigger/scan.ts).
 		const page = await listJobsPage(ctx, {
 			jobType: filter.jobType,
-			state: serverStateFilter(filter.event),
+			state: serverState,
 			limit,
 			offset,
 			newestUpdatedFirst: true,
 			maxAttempts: POLL_MAX_ATTEMPTS,
+			...(deadline !== undefined ? { deadline } : {}),
 		});
 		return { jobs: page.jobs, received: page.received, total: page.total };
 	};
 }
 
-/** The error to fail the poll with: the transport's NodeApiError with the trigger's hint added. */
+function jobFetcher(ctx: IPollFunctions, filter: CursorFilter): FetchJob<DreamlookJob> {
+	return async (ref, untilMs) => {
+		const deadline = transportDeadline(untilMs);
+		try {
+			return await getJob(ctx, ref.type ?? filter.jobType ?? 'imageGen', ref.id, undefined, deadline !== undefined ? { deadline } : {});
+		} catch (error) {
+			if (!(error instanceof NodeApiError)) throw new NodeOperationError(ctx.getNode(), error instanceof Error ? error : String(error));
+			if (Number(error.httpCode) === 404) return 'gone';
+			throw new NodeApiError(ctx.getNode(), error as unknown as JsonObject, {
+				message: error.message,
+				description: error.description ?? undefined,
+				httpCode: error.httpCode ?? undefined,
+			});
+		}
+	};
+}
+
+/** The error to fail the poll with: what failed, in clean sentences, with the trigger's hint. */
 function pollError(ctx: IPollFunctions, error: unknown): Error {
 	if (error instanceof NodeApiError) {
 		const status = Number(error.httpCode);
 		const transient = !(status === 401 || status === 403 || status === 404 || status === 422);
-		if (transient && !String(error.description ?? '').includes(RETRY_HINT)) {
-			error.description = `${error.description ?? ''}${RETRY_HINT}`.trim();
-		}
-		return new NodeApiError(ctx.getNode(), error as unknown as JsonObject);
+		const text = pollErrorText(error.message, error.description, transient ? RETRY_HINT : undefined);
+		error.message = text.message;
+		error.description = text.description;
+		return new NodeApiError(ctx.getNode(), error as unknown as JsonObject, { message: text.message, description: text.description, httpCode: error.httpCode ?? undefined });
 	}
 	if (error instanceof CursorError) {
-		return new NodeOperationError(ctx.getNode(), error.message, {
-			description: `The cursor did not move, so nothing was skipped.${RETRY_HINT}`,
+		return new NodeOperationError(ctx.getNode(), sentence(error.message), {
+			description: sentence(`The trigger's state did not move, so nothing was skipped. ${RETRY_HINT}`),
 		});
 	}
-	return new NodeOperationError(ctx.getNode(), error instanceof Error ? error : String(error));
+	// Not an answer from Dreamlook: something failed inside n8n or this node.
+	const detail = error instanceof Error ? error.message : String(error);
+	return new NodeOperationError(ctx.getNode(), 'The Dreamlook Trigger failed inside n8n before Dreamlook answered', {
+		description: sentence(
+			`This is not a network or Base URL problem: ${pollErrorText(detail).message} ${RETRY_HINT}`,
+		),
+	});
 }
 
 function typeOfJob(job: DreamlookJob): JobTypeKey {
@@ -107,13 +133,20 @@ async function toItems(
 	return items;
 }
 
+/** Which operation makes a job of the filter's type. */
+function createSuggestion(filter: CursorFilter): string {
+	if (filter.jobType === 'dreambooth') return 'Training → Create';
+	if (filter.jobType === 'dreamboothImageGen') return 'Training → Train and Generate';
+	return 'Image → Create with a short prompt';
+}
+
 /** "Fetch Test Event": the most recent matching job; the cursor is neither read nor written. */
 async function fetchTestEvent(
 	ctx: IPollFunctions,
 	filter: CursorFilter,
 	settings: { simplify: boolean; download: boolean },
 ): Promise<INodeExecutionData[][]> {
-	const fetchPage = listFetcher(ctx, filter);
+	const fetchPage = listFetcher(ctx, filter, filter.event === 'anyTerminal' ? undefined : filter.event);
 	let newest: { ts: number; job: DreamlookJob } | undefined;
 	let offset = 0;
 	for (let page = 0; page < TEST_EVENT_MAX_PAGES && !newest; page++) {
@@ -131,7 +164,7 @@ async function fetchTestEvent(
 		const what = describeFilter(filter);
 		throw new NodeOperationError(ctx.getNode(), `No ${what} found in this Dreamlook account yet`, {
 			description:
-				`To produce one, run the Dreamlook node (for example Image → Create with a short prompt and Wait for Completion on)` +
+				`To produce one, run the Dreamlook node (for example ${createSuggestion(filter)} with Wait for Completion on)` +
 				`${filter.event === 'failure' ? ' and let the job fail' : ''}, then click “Fetch Test Event” again. ` +
 				`Only the ${TEST_EVENT_MAX_PAGES * TEST_EVENT_PAGE_SIZE} most recently updated jobs are searched.`,
 		});
@@ -157,7 +190,7 @@ export class DreamlookTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Emits each job that reaches the chosen state after the workflow is activated, once, oldest first. Jobs that finished before activation are not emitted unless you include them below.',
+					'Each poll emits the jobs that reached the chosen state since the last poll, once each, as the items of one execution (oldest first). Jobs that finished before the first activation are not emitted unless you set Options → Include Jobs Finished in the Last (Hours). Changing Event or Job Type starts a new baseline.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -205,6 +238,15 @@ export class DreamlookTrigger implements INodeType {
 						description:
 							'On the first activation only: also emit the jobs that reached the state this many hours before activation. 0 emits only jobs that finish after activation.',
 					},
+					{
+						displayName: 'Look-Back Window (Minutes)',
+						name: 'lookbackMinutes',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 1440 },
+						default: DEFAULT_LOOKBACK_MINUTES,
+						description:
+							"Every poll re-reads the jobs that changed this long before the newest one it has seen, so a job that Dreamlook lists late or dates slightly in the past is still emitted (once). Longer tolerates more lag and costs more list reads on busy accounts.",
+					},
 				],
 			},
 		],
@@ -240,18 +282,41 @@ async function pollForJobs(
 	const prior = readCursorState(staticData.cursor);
 	const options = ctx.getNodeParameter('options', {}) as IDataObject;
 	const lookbackHours = Number(options.lookbackHours ?? 0);
+	const lookbackMinutes = Number(options.lookbackMinutes ?? DEFAULT_LOOKBACK_MINUTES);
 	const budgetMs = typeof ctx.getPollBudgetMs === 'function' ? ctx.getPollBudgetMs() : undefined;
 
 	const result = await runPollLoop(prior, filter, listFetcher(ctx, filter), {
 		pageSize: LIST_PAGE_SIZE_MAX,
-		lookbackFromMicros: lookbackHours > 0 ? (Date.now() - lookbackHours * 3600_000) * 1000 : undefined,
+		now: triggerClock.now,
+		lookbackMicros: (Number.isFinite(lookbackMinutes) && lookbackMinutes > 0 ? lookbackMinutes : DEFAULT_LOOKBACK_MINUTES) * 60e6,
+		lookbackFromMicros: lookbackHours > 0 ? (triggerClock.now() - lookbackHours * 3600_000) * 1000 : undefined,
 		budgetMs,
+		fetchJob: jobFetcher(ctx, filter),
 	});
 
 	if (!result.inTime) {
 		// n8n may already have given up on this poll: keep nothing, the next poll repeats it.
 		ctx.logger.warn(`Dreamlook Trigger: poll took ${result.elapsedMs} ms, over its budget; its result is dropped`);
 		return null;
+	}
+	const { stats } = result;
+	if (stats.order === 'none') {
+		ctx.logger.warn(
+			`Dreamlook Trigger: the job list came back in no usable order (neither by update nor by creation time), so every poll reads the whole list (${stats.pages} page(s) this poll${result.complete ? '' : ', continued at the next poll'}). Polls return to reading only the newest jobs once the list is ordered again.`,
+		);
+	}
+	if (stats.future > 0) {
+		ctx.logger.warn(`Dreamlook Trigger: ${stats.future} job(s) are dated more than 2 minutes ahead of this n8n's clock; they are emitted once and do not move the trigger's window.`);
+	}
+	const undated = result.emit.filter((job) => Number.isNaN(timestampMicros(job.state_updated)));
+	if (undated.length > 0) {
+		ctx.logger.warn(`Dreamlook Trigger: ${undated.length} job(s) have no readable state_updated; each is emitted once, when first seen: ${undated.map((job) => job.job_id).join(', ')}`);
+	}
+	if (stats.openDropped > 0) {
+		ctx.logger.warn(`Dreamlook Trigger: more than the remembered maximum of unfinished jobs; ${stats.openDropped} of the oldest are no longer re-checked.`);
+	}
+	if (result.lookupError) {
+		ctx.logger.warn(`Dreamlook Trigger: looking up an unfinished job failed; it is looked up again at the next poll: ${(result.lookupError as Error).message ?? String(result.lookupError)}`);
 	}
 	const commit = () => {
 		if (result.changed && result.state) staticData.cursor = result.state as unknown as IDataObject;
@@ -263,14 +328,12 @@ async function pollForJobs(
 			throw pollError(ctx, result.error);
 		}
 		ctx.logger.warn(
-			`Dreamlook Trigger: listing jobs failed after ${result.stats.pages} page(s); emitting the ${result.emit.length} job(s) read so far, the rest follows at the next poll: ${
+			`Dreamlook Trigger: listing jobs failed after ${stats.pages} page(s); emitting the ${result.emit.length} job(s) read so far, the rest follows at the next poll: ${
 				result.error instanceof Error ? result.error.message : String(result.error)
 			}`,
 		);
 	} else if (result.stoppedBy) {
-		ctx.logger.info(
-			`Dreamlook Trigger: stopped after ${result.stats.pages} page(s) (${result.stoppedBy}); the next poll continues from there`,
-		);
+		ctx.logger.info(`Dreamlook Trigger: stopped after ${stats.pages} page(s) (${result.stoppedBy}); the next poll continues from there`);
 	}
 
 	const downloadUntil = budgetMs === undefined ? Number.POSITIVE_INFINITY : started + commitDeadline(budgetMs) * 0.9;

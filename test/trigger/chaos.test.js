@@ -24,6 +24,7 @@ const { pollOnce } = require('../harness');
 const { DreamlookTrigger } = require('../../nodes/Dreamlook/DreamlookTrigger.node');
 const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
 const { rng } = require('./model-list');
+const { triggerClock } = require('../../nodes/Dreamlook/trigger/clock');
 
 const JOBS = 10_000;
 const PRE_ACTIVATION_JOBS = 300;
@@ -42,6 +43,9 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 	const started = performance.now();
 	const random = rng(SEED);
 	const fake = await startFakeDreamlook({ clock: 'manual', quiet: true, seed: SEED, maxLoggedRequests: 1000 });
+	// The trigger runs on the fake's simulated time (look-back, skew and budgets included).
+	const realNow = triggerClock.now;
+	triggerClock.now = () => fake.clock.now();
 	try {
 		// History before activation: finished jobs that must never be emitted.
 		fake.seedJobs(PRE_ACTIVATION_JOBS, { queuedMs: 10, runningMs: 10, spacingMs: 1000, each: (i) => ({ outcome: i % 4 ? 'success' : 'failure' }) });
@@ -63,15 +67,18 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 			itemsInLostSavePolls: 0,
 			duplicatesAfterLostSave: 0,
 			maxStateBytes: 0,
+			overStateBound: 0,
 			maxItemsPerPoll: 0,
 			finishedDuringPoll: 0,
 			seconds: 0,
 		};
 		const finished = new Map(); // id -> outcome
+		const finishTimes = []; // fake clock, ms
 		const finishNow = (id) => {
 			const outcome = random() < 0.8 ? 'success' : 'failure';
 			fake.finishJob(id, outcome);
 			finished.set(id, outcome);
+			finishTimes.push(fake.clock.now());
 		};
 		const takeRandom = () => pending.splice(Math.floor(random() * pending.length), 1)[0];
 
@@ -156,9 +163,15 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 			if (result.logs.some((line) => /over its budget/.test(line.message))) figures.droppedOverBudget++;
 			if (result.logs.some((line) => /listing jobs failed after/.test(line.message))) figures.partialPollsAfterError++;
 			if (result.logs.some((line) => /stopped after .* \(budget\)/.test(line.message))) figures.partialPollsForBudget++;
-			figures.maxStateBytes = Math.max(figures.maxStateBytes, JSON.stringify(memory).length);
+			const bytes = JSON.stringify(memory).length;
+			figures.maxStateBytes = Math.max(figures.maxStateBytes, bytes);
+			const ids = result.items ? result.items[0].map((item) => item.json.job_id) : [];
+			// State bound: 4 KB plus a few bytes per job emitted recently (inside the look-back
+			// window or a read spanning polls) and per unfinished job remembered.
+			const recent = finishTimes.filter((at) => at >= fake.clock.now() - 40 * 60_000).length;
+			const bound = 4096 + 8 * recent + 16 * (memory.cursor?.open?.length ?? 0);
+			if (bytes > bound) figures.overStateBound++;
 			if (!result.items) return;
-			const ids = result.items[0].map((item) => item.json.job_id);
 			figures.maxItemsPerPoll = Math.max(figures.maxItemsPerPoll, ids.length);
 			for (const id of ids) {
 				const times = (emitted.get(id) ?? 0) + 1;
@@ -197,11 +210,12 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 
 		// Quiet period: the faults stop; the trigger catches up and then idles.
 		fake.faults.chaos(null);
-		for (let quiet = 0; quiet < 200; quiet++) {
+		let quietPolls = 0;
+		for (let quiet = 0; quiet < 200 && quietPolls < 45; quiet++) {
 			fake.clock.advance(60_000);
 			const before = emitted.size;
 			await pollOnceMore();
-			if (emitted.size === before && !memory.cursor?.s) break;
+			quietPolls = emitted.size === before && !memory.cursor?.sweep ? quietPolls + 1 : 0;
 		}
 
 		const successes = [...finished].filter(([, outcome]) => outcome === 'success').map(([id]) => id);
@@ -221,6 +235,7 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 				unexpected: unexpected.length,
 				duplicatedWithoutLostSave: duplicatedWithoutLostSave.length,
 				finalStateBytes: JSON.stringify(memory).length,
+				finalStateParts: JSON.stringify(Object.fromEntries(Object.entries(memory.cursor ?? {}).map(([k, v]) => [k, JSON.stringify(v).length]))),
 				faultsByKind: JSON.stringify(faultsByKind),
 			})
 				.map(([key, value]) => `  ${key.padEnd(26)} ${value}`)
@@ -232,8 +247,11 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		expect(unexpected).toEqual([]);
 		expect(duplicatedWithoutLostSave).toEqual([]);
 		expect(figures.failedPolls).toBeGreaterThan(0);
-		expect(figures.maxStateBytes).toBeLessThanOrEqual(4096);
+		expect(figures.overStateBound).toBe(0);
+		// Idle again (40 minutes after the last job the window has moved past it): small state.
+		expect(JSON.stringify(memory).length).toBeLessThanOrEqual(4096);
 	} finally {
+		triggerClock.now = realNow;
 		await fake.close();
 	}
 });

@@ -1,48 +1,69 @@
 /**
  * The trigger's cursor as a pure function: consecutive polls over one saved state, against an
- * in-memory list that changes between (and during) polls.
+ * in-memory list (test/trigger/model-list.ts) that changes between (and during) polls, ordered
+ * by update, by creation or not at all. The local clock is injected (`nowMicros`).
  */
 import {
+	ALLOWED_SKEW_MICROS,
 	type CursorFilter,
 	CursorScan,
 	type CursorState,
 	filterKey,
 	readCursorState,
-	scanPages,
+	stateBytes,
 } from '../../nodes/Dreamlook/trigger/cursor';
 import { iso, ModelList, type ModelJob, rng, START_US } from './model-list';
+import { scanPages } from './scan-helper';
 
 const SUCCESS: CursorFilter = { event: 'success' };
+const ANY: CursorFilter = { event: 'anyTerminal' };
 const PAGE = 100;
+const MIN = 60e6;
 
-/** One poll: all pages (or at most maxPages), server filtered by state like the node asks. */
-function poll(list: ModelList, state: CursorState | undefined, filter = SUCCESS, maxPages?: number, lookbackFromMicros?: number) {
-	const serverState = filter.event === 'anyTerminal' ? undefined : filter.event;
-	return scanPages<ModelJob>(state, filter, { pageSize: PAGE, maxPages, lookbackFromMicros }, (offset, limit) =>
-		list.page(offset, limit, serverState),
+interface PollOptions {
+	filter?: CursorFilter;
+	maxPages?: number;
+	lookbackFromMicros?: number;
+	now?: number;
+	lookups?: boolean;
+}
+
+/** One poll as the node makes it: no server-side state filter, lookups of unfinished jobs. */
+function poll(list: ModelList, state: CursorState | undefined, options: PollOptions = {}) {
+	list.requests = 0;
+	list.lookups = 0;
+	const nowMicros = options.now ?? Math.max(START_US, ...[...list.jobs.values()].map((job) => job.us)) + 1;
+	return scanPages<ModelJob>(
+		state,
+		options.filter ?? SUCCESS,
+		{ pageSize: PAGE, nowMicros, maxPages: options.maxPages, lookbackFromMicros: options.lookbackFromMicros },
+		{ page: (offset, limit) => list.page(offset, limit), get: options.lookups === false ? undefined : (ref) => list.get(ref.id) },
 	);
 }
 
-function ids(jobs: ModelJob[]): string[] {
-	return jobs.map((job) => job.job_id);
+const ids = (jobs: ModelJob[]) => jobs.map((job) => job.job_id);
+
+/** A history of `n` finished jobs, created in order but finished in another order (so the two orders differ). */
+function history(list: ModelList, n: number, from = START_US - n * 10e6) {
+	for (let i = 0; i < n; i++) list.add('success', from + i * 10e6 + (i % 2 === 0 ? 15e6 : 0), 'image-gen', undefined, from + i * 10e6);
 }
 
 describe('cursor: baseline', () => {
-	it('emits nothing on first activation and marks the newest job', () => {
+	it('emits nothing on first activation; the newest job marks the start', () => {
 		const list = new ModelList();
-		for (let i = 0; i < 250; i++) list.add('success', START_US + i * 1000);
+		history(list, 250);
 		const first = poll(list, undefined);
 		expect(first.baseline).toBe(true);
 		expect(first.emit).toEqual([]);
 		expect(first.complete).toBe(true);
-		expect(first.state).toMatchObject({ v: 1, f: filterKey(SUCCESS), m: START_US + 249 * 1000, i: ['ig_00000249'] });
-		expect(list.requests).toBe(1);
+		expect(first.state).toMatchObject({ version: 2, filter: filterKey(SUCCESS) });
+		expect(first.state?.since).toBe(Math.max(...[...list.jobs.values()].map((job) => job.us)) - 10 * MIN);
+		expect(list.requests).toBe(1); // sorted by update only: no need to look further
 	});
 
-	it('an empty account gives a mark of 0, so every later job is new', () => {
+	it('an empty account: every later job is new', () => {
 		const list = new ModelList();
 		const first = poll(list, undefined);
-		expect(first.state).toMatchObject({ m: 0, i: [] });
 		list.add('success', START_US);
 		expect(ids(poll(list, first.state).emit)).toEqual(['ig_00000000']);
 	});
@@ -50,9 +71,9 @@ describe('cursor: baseline', () => {
 	it('with a look-back, emits the jobs finished since then, oldest first', () => {
 		const list = new ModelList();
 		for (let i = 0; i < 10; i++) list.add('success', START_US + i * 3600e6);
-		const result = poll(list, undefined, SUCCESS, undefined, START_US + 6.5 * 3600e6);
+		const result = poll(list, undefined, { lookbackFromMicros: START_US + 6.5 * 3600e6 });
 		expect(ids(result.emit)).toEqual(['ig_00000007', 'ig_00000008', 'ig_00000009']);
-		expect(result.state?.m).toBe(START_US + 9 * 3600e6);
+		expect(poll(list, result.state).emit).toEqual([]);
 	});
 
 	it('starts over when Event or Job Type changes', () => {
@@ -60,267 +81,368 @@ describe('cursor: baseline', () => {
 		list.add('success', START_US);
 		const state = poll(list, undefined).state;
 		list.add('failure', START_US + 10);
-		const other = poll(list, state, { event: 'failure' });
+		const other = poll(list, state, { filter: { event: 'failure' } });
 		expect(other.baseline).toBe(true);
 		expect(other.emit).toEqual([]);
 	});
 });
 
-describe('cursor: later polls', () => {
-	it('emits new jobs oldest first, then nothing, with one request per idle poll', () => {
+describe('cursor: later polls (list sorted by state_updated)', () => {
+	it('emits new jobs oldest first, then nothing; an idle poll is one request', () => {
 		const list = new ModelList();
-		for (let i = 0; i < 5000; i++) list.add('success', START_US + i);
+		history(list, 5000);
 		let state = poll(list, undefined).state;
-		list.add('success', START_US + 10_000, 'image-gen', 'ig_new_b');
-		list.add('success', START_US + 9_000, 'image-gen', 'ig_new_a');
+		const top = Math.max(...[...list.jobs.values()].map((job) => job.us));
+		list.add('success', top + 10_000, 'image-gen', 'ig_new_b');
+		list.add('success', top + 9_000, 'image-gen', 'ig_new_a');
 		const second = poll(list, state);
 		expect(ids(second.emit)).toEqual(['ig_new_a', 'ig_new_b']);
 		state = second.state;
-		list.requests = 0;
 		const third = poll(list, state);
 		expect(third.emit).toEqual([]);
-		expect(third.changed).toBe(false);
 		expect(list.requests).toBe(1);
+		expect(stateBytes(third.state)).toBeLessThan(4096);
 	});
 
-	it('handles many jobs at one timestamp, across pages and arriving in several polls', () => {
+	it('many jobs on one timestamp, across pages and arriving over several polls: each once', () => {
 		const list = new ModelList();
-		const ts = START_US + 500;
 		list.add('success', START_US);
 		let state = poll(list, undefined).state;
+		const ts = START_US + 500;
 		const emitted: string[] = [];
 		for (let i = 0; i < 150; i++) list.add('success', ts, 'image-gen', `ig_same_${String(i).padStart(3, '0')}`);
 		let result = poll(list, state);
 		emitted.push(...ids(result.emit));
-		state = result.state;
-		expect(emitted).toHaveLength(150);
-		expect(state?.m).toBe(ts);
-		expect(state?.i).toHaveLength(150);
-		// More jobs finish in that same microsecond but show up later.
 		for (let i = 150; i < 230; i++) list.add('success', ts, 'image-gen', `ig_same_${String(i).padStart(3, '0')}`);
-		result = poll(list, state);
+		result = poll(list, result.state);
 		emitted.push(...ids(result.emit));
-		expect(new Set(emitted).size).toBe(230);
+		state = result.state;
 		expect(emitted).toHaveLength(230);
-		expect(poll(list, result.state).emit).toEqual([]);
+		expect(new Set(emitted).size).toBe(230);
+		expect(poll(list, state).emit).toEqual([]);
 	});
 
 	it('pages through a backlog longer than one page', () => {
 		const list = new ModelList();
-		for (let i = 0; i < 3000; i++) list.add('success', START_US + i);
-		let state = poll(list, undefined).state;
-		for (let i = 0; i < 1234; i++) list.add('success', START_US + 10_000 + i);
-		list.requests = 0;
+		history(list, 3000);
+		const state = poll(list, undefined).state;
+		for (let i = 0; i < 1234; i++) list.add('success', START_US + 10_000 + i, 'image-gen', undefined, START_US - 7200e6 + i);
 		const result = poll(list, state);
 		expect(result.emit).toHaveLength(1234);
 		expect(result.emit.map((job) => job.us)).toEqual([...result.emit.map((job) => job.us)].sort((a, b) => a - b));
-		expect(list.requests).toBe(13); // 99 new jobs per page after the first (one overlaps)
-		state = result.state;
-		expect(poll(list, state).emit).toEqual([]);
+		expect(poll(list, result.state).emit).toEqual([]);
 	});
 
-	it('catches a job created long ago that finishes now (no server-side state filter)', () => {
-		const any: CursorFilter = { event: 'anyTerminal' };
-		const list = new ModelList();
-		const old = list.add('running', START_US);
-		for (let i = 1; i < 500; i++) list.add('success', START_US + i * 1000);
-		let state = poll(list, undefined, any).state;
-		expect(poll(list, state, any).emit).toEqual([]);
-		list.update(old.job_id, 'success', START_US + 10e6);
-		const result = poll(list, state, any);
-		expect(ids(result.emit)).toEqual([old.job_id]);
-		state = result.state;
-		expect(poll(list, state, any).emit).toEqual([]);
-	});
-
-	it('filters state and job type itself when the server ignores the filters', () => {
+	it('filters state and job type itself; unknown states never count', () => {
 		const list = new ModelList();
 		list.add('success', START_US);
-		const filter: CursorFilter = { event: 'failure', jobType: 'dreambooth' };
-		const state = scanPages<ModelJob>(undefined, filter, { pageSize: PAGE }, (o, l) => list.page(o, l)).state;
+		const filter: CursorFilter = { event: 'anyTerminal', jobType: 'dreambooth' };
+		const state = poll(list, undefined, { filter }).state;
 		list.add('failure', START_US + 1, 'image-gen');
 		list.add('failure', START_US + 2, 'dreambooth', 'db_1');
 		list.add('success', START_US + 3, 'dreambooth', 'db_2');
 		list.add('running', START_US + 4, 'dreambooth', 'db_3');
-		const result = scanPages<ModelJob>(state, filter, { pageSize: PAGE }, (o, l) => list.page(o, l));
-		expect(ids(result.emit)).toEqual(['db_1']);
+		list.add('cancelled', START_US + 5, 'dreambooth', 'db_4');
+		expect(ids(poll(list, state, { filter }).emit)).toEqual(['db_1', 'db_2']);
 	});
 });
 
-describe('cursor: polls that stop early', () => {
-	it('resumes a sweep where it stopped; each job once, each chunk oldest first', () => {
+describe('cursor: time and visibility', () => {
+	it('a job dated far in the future is emitted once and does not hide the jobs after it', () => {
 		const list = new ModelList();
-		list.add('success', START_US);
-		let state = poll(list, undefined).state;
-		for (let i = 0; i < 1000; i++) list.add('success', START_US + 1000 + i);
+		history(list, 300);
+		const now = START_US + MIN;
+		let state = poll(list, undefined, { now }).state;
+		list.add('success', Date.UTC(2099, 0, 1) * 1000, 'image-gen', 'ig_2099', now - 1000);
+		const first = poll(list, state, { now });
+		expect(ids(first.emit)).toEqual(['ig_2099']);
+		expect(first.stats.future).toBe(1);
+		expect(first.state?.high).toBeLessThanOrEqual(now + ALLOWED_SKEW_MICROS);
+		state = first.state;
 		const emitted: string[] = [];
-		let polls = 0;
-		for (;;) {
-			const result = poll(list, state, SUCCESS, 3);
-			polls++;
-			const us = result.emit.map((job) => job.us);
-			expect(us).toEqual([...us].sort((a, b) => a - b));
+		for (let i = 0; i < 51; i++) {
+			const at = now + (i + 1) * MIN;
+			list.add('success', at - 1000, 'image-gen', `ig_after_${i}`, at - 2000);
+			const result = poll(list, state, { now: at });
 			emitted.push(...ids(result.emit));
 			state = result.state;
-			if (result.complete) break;
-			expect(state?.s).toBeDefined();
-			// New jobs keep arriving while the sweep is under way.
-			if (polls < 3) list.add('success', START_US + 5000 + polls);
 		}
-		// The late arrivals come with the next sweep.
-		for (;;) {
-			const result = poll(list, state, SUCCESS, 3);
-			emitted.push(...ids(result.emit));
-			state = result.state;
-			if (result.complete && result.emit.length === 0) break;
-		}
-		expect(emitted).toHaveLength(1002);
-		expect(new Set(emitted).size).toBe(1002);
+		expect(emitted).toEqual(Array.from({ length: 51 }, (_, i) => `ig_after_${i}`));
 	});
 
-	it('a baseline that cannot finish keeps nothing', () => {
+	it('a clock that steps back up to 9 minutes (window 10): each job once', () => {
 		const list = new ModelList();
-		for (let i = 0; i < 300; i++) list.add('success', START_US);
-		const result = poll(list, undefined, SUCCESS, 1);
-		expect(result.complete).toBe(false);
-		expect(result.state).toBeUndefined();
-	});
-});
-
-describe('cursor: a list that changes while it is read', () => {
-	it('jobs arriving at the top between two pages are neither missed nor doubled', () => {
-		const list = new ModelList();
-		list.add('success', START_US);
-		let state = poll(list, undefined).state;
-		for (let i = 0; i < 450; i++) list.add('success', START_US + 100 + i);
-		let next = 10_000;
-		list.beforePage = (offset) => {
-			if (offset > 0) for (let k = 0; k < 37; k++) list.add('success', START_US + next++);
-		};
+		history(list, 300);
+		let now = START_US + MIN;
+		let state = poll(list, undefined, { now }).state;
 		const emitted: string[] = [];
-		for (let round = 0; round < 20; round++) {
-			const result = poll(list, state);
+		for (let i = 0; i < 9; i++) {
+			now += MIN;
+			list.add('success', now - (i + 1) * MIN, 'image-gen', `ig_back_${i}`, now - (i + 1) * MIN - 1);
+			list.add('success', now, 'image-gen', `ig_fwd_${i}`, now - 1);
+			const result = poll(list, state, { now });
 			emitted.push(...ids(result.emit));
 			state = result.state;
-			if (round === 10) list.beforePage = undefined;
 		}
-		const expected = list.sorted('success').filter((job) => job.us > START_US);
-		expect(new Set(emitted).size).toBe(emitted.length);
-		expect(new Set(emitted)).toEqual(new Set(ids(expected)));
+		expect(emitted.sort()).toEqual([...Array.from({ length: 9 }, (_, i) => `ig_back_${i}`), ...Array.from({ length: 9 }, (_, i) => `ig_fwd_${i}`)].sort());
 	});
 
-	it('jobs deleted between two pages make the scan step back instead of skipping', () => {
+	it('a job that becomes visible in the list late, dated before newer ones, is emitted once', () => {
 		const list = new ModelList();
-		list.add('success', START_US);
-		const state = poll(list, undefined).state;
-		for (let i = 0; i < 400; i++) list.add('success', START_US + 100 + i);
-		const doomed = list.sorted('success').slice(0, 150).map((job) => job.job_id);
-		let deleted = false;
-		list.beforePage = (offset) => {
-			if (offset > 0 && !deleted) {
-				deleted = true;
-				doomed.forEach((id) => list.remove(id));
-			}
-		};
-		const result = poll(list, state);
-		expect(result.stats.stepBacks).toBeGreaterThan(0);
-		const remaining = list.sorted('success').filter((job) => job.us > START_US);
-		const emitted = new Set(ids(result.emit));
-		for (const job of remaining) expect(emitted.has(job.job_id)).toBe(true);
-	});
-
-	it('falls back to reading the whole list when the server ignores the order', () => {
-		const list = new ModelList();
-		for (let i = 0; i < 300; i++) list.add('success', START_US + i);
-		let state = poll(list, undefined).state;
-		list.order = 'shuffled';
-		list.add('success', START_US + 5000, 'image-gen', 'ig_late');
-		const result = poll(list, state);
-		expect(result.stats.restartedUnordered).toBe(true);
+		history(list, 300);
+		let now = START_US + MIN;
+		let state = poll(list, undefined, { now }).state;
+		const late = list.add('running', now - 30e6, 'image-gen', 'ig_late', now - 60e6);
+		list.lagging.set('ig_late', { ...late });
+		list.update('ig_late', 'success', now);
+		now += MIN;
+		list.add('success', now, 'image-gen', 'ig_newer', now - 1);
+		let result = poll(list, state, { now, lookups: false });
+		expect(ids(result.emit)).toEqual(['ig_newer']);
+		list.lagging.delete('ig_late'); // 5 minutes later the list shows it
+		now += 5 * MIN;
+		result = poll(list, result.state, { now, lookups: false });
 		expect(ids(result.emit)).toEqual(['ig_late']);
 		state = result.state;
-		expect(state?.u).toBe(true);
+		expect(poll(list, state, { now: now + MIN }).emit).toEqual([]);
+	});
+
+	it('a job without a readable state_updated is emitted once, when first seen (not at activation)', () => {
+		const list = new ModelList();
+		history(list, 50);
+		list.add('success', START_US - 10, 'image-gen', 'ig_old_undated');
+		list.undated.add('ig_old_undated');
+		let state = poll(list, undefined).state;
+		list.add('success', START_US + 10, 'image-gen', 'ig_undated');
+		list.undated.add('ig_undated');
+		const result = poll(list, state);
+		expect(ids(result.emit)).toEqual(['ig_undated']);
+		state = result.state;
 		expect(poll(list, state).emit).toEqual([]);
 	});
 });
 
-describe('cursor: state', () => {
-	it('stays small after 10 000 jobs', () => {
+describe('cursor: a list ordered by creation time (order_by ignored)', () => {
+	function creationList() {
 		const list = new ModelList();
-		let state = poll(list, undefined).state;
-		let emitted = 0;
-		for (let batch = 0; batch < 100; batch++) {
-			for (let i = 0; i < 100; i++) list.add('success', START_US + batch * 1000 + i);
-			const result = poll(list, state);
-			emitted += result.emit.length;
-			state = result.state;
-		}
-		expect(emitted).toBe(10_000);
-		expect(JSON.stringify(state).length).toBeLessThan(4096);
+		list.order = 'created';
+		// 10 000 jobs of history; the first 20 created are long trainings still running.
+		for (let i = 0; i < 20; i++) list.add('running', START_US - 3600e6 + i, 'dreambooth', `db_long_${i}`, START_US - 3600e6 + i);
+		for (let i = 20; i < 10_000; i++) list.add('success', START_US - 3600e6 + i * 7e6, 'image-gen', undefined, START_US - 3600e6 + i * 7e6 - 1000);
+		return list;
+	}
+
+	it('learns the running jobs at activation and finds them when they end, deep in the list', () => {
+		const list = creationList();
+		let now = Math.max(...[...list.jobs.values()].map((job) => job.us)) + 1;
+		const first = poll(list, undefined, { now });
+		expect(first.complete).toBe(true);
+		expect(first.state?.open).toHaveLength(20);
+		let state = first.state;
+		now += MIN;
+		const idle = poll(list, state, { now });
+		expect(idle.emit).toEqual([]);
+		expect(list.requests).toBe(1);
+		expect(list.lookups).toBe(20);
+		expect(JSON.stringify(idle.state?.open).length).toBeLessThan(20 * 16);
+		expect(stateBytes(idle.state)).toBeLessThan(4096);
+		now += MIN;
+		list.update('db_long_3', 'success', now - 1);
+		list.update('db_long_7', 'failure', now - 1);
+		const result = poll(list, idle.state, { now });
+		expect(ids(result.emit)).toEqual(['db_long_3']);
+		expect(result.state?.open).toHaveLength(18);
+		state = result.state;
+		expect(poll(list, state, { now: now + MIN }).emit).toEqual([]);
 	});
 
-	it('ignores saved data it does not recognise', () => {
+	it('finds a job created and finished between two polls, never seen unfinished', () => {
+		const list = creationList();
+		let now = Math.max(...[...list.jobs.values()].map((job) => job.us)) + 1;
+		let state = poll(list, undefined, { now }).state;
+		now += MIN;
+		list.add('success', now - 10, 'image-gen', 'ig_quick', now - 20e6);
+		const result = poll(list, state, { now });
+		expect(ids(result.emit)).toEqual(['ig_quick']);
+		state = result.state;
+		expect(poll(list, state, { now: now + MIN }).emit).toEqual([]);
+	});
+
+	it('a job seen running, then finishing, is emitted once with no lookups when it sits on the first page', () => {
+		const list = new ModelList();
+		list.order = 'created';
+		history(list, 200);
+		let now = START_US;
+		let state = poll(list, undefined, { now }).state;
+		list.add('running', now + 1, 'image-gen', 'ig_run', now);
+		now += MIN;
+		let result = poll(list, state, { now });
+		expect(result.state?.open).toEqual(['ig_run']);
+		list.update('ig_run', 'success', now + 1);
+		now += MIN;
+		result = poll(list, result.state, { now });
+		expect(ids(result.emit)).toEqual(['ig_run']);
+		expect(list.lookups).toBe(0);
+		state = result.state;
+		expect(state?.open).toEqual([]);
+	});
+});
+
+describe('cursor: no usable order', () => {
+	it('reads the whole list in bounded, resumable steps, then returns to the cheap path', () => {
+		const list = new ModelList();
+		history(list, 2000);
+		let now = START_US;
+		let state = poll(list, undefined, { now }).state;
+		list.order = 'unordered';
+		list.add('success', now + 10, 'image-gen', 'ig_a');
+		const emitted: string[] = [];
+		let polls = 0;
+		let result;
+		do {
+			now += MIN;
+			result = poll(list, state, { now, maxPages: 5 });
+			expect(list.requests).toBeLessThanOrEqual(5);
+			expect(result.stats.order).toBe('none');
+			emitted.push(...ids(result.emit));
+			state = result.state;
+			polls++;
+		} while (!result.complete && polls < 20);
+		expect(polls).toBeGreaterThan(1);
+		expect(emitted).toEqual(['ig_a']);
+		list.order = 'updated';
+		now += MIN;
+		list.add('success', now, 'image-gen', 'ig_b', now - 5);
+		result = poll(list, state, { now });
+		expect(ids(result.emit)).toEqual(['ig_b']);
+		expect(result.stats.order).not.toBe('none');
+		result = poll(list, result.state, { now: now + MIN });
+		expect(list.requests).toBe(1);
+	});
+
+	it('equal timestamps across a page boundary in an order that changes on every request: no miss, no duplicate', () => {
+		for (let seed = 1; seed <= 10; seed++) {
+			const list = new ModelList();
+			list.unstableTies = true;
+			history(list, 500);
+			let now = START_US;
+			let state = poll(list, undefined, { now }).state;
+			const emitted: string[] = [];
+			for (let round = 0; round < 6; round++) {
+				now += MIN;
+				// 60 jobs on one timestamp and 90 on another: both groups straddle page boundaries.
+				if (round === 0) {
+					for (let i = 0; i < 60; i++) list.add('success', now - 20, 'image-gen', `ig_s${seed}_a${i}`, now - 1e6 - i);
+					for (let i = 0; i < 90; i++) list.add('success', now - 10, 'image-gen', `ig_s${seed}_b${i}`, now - 2e6 - i);
+				}
+				const result = poll(list, state, { now });
+				emitted.push(...ids(result.emit));
+				state = result.state;
+			}
+			expect(new Set(emitted).size).toBe(emitted.length);
+			expect(emitted).toHaveLength(150);
+		}
+	});
+});
+
+describe('cursor: state size', () => {
+	it('10 000 jobs on one timestamp at first activation, and 5 000 more later: a few bytes per job at most', () => {
+		const list = new ModelList();
+		for (let i = 0; i < 10_000; i++) list.add('success', START_US, 'image-gen', undefined, START_US - 1e6 - i);
+		const now = START_US + 1;
+		const first = poll(list, undefined, { now });
+		expect(stateBytes(first.state)).toBeLessThan(4096);
+		for (let i = 0; i < 5000; i++) list.add('success', START_US + 30e6, 'image-gen', undefined, START_US - i);
+		const second = poll(list, first.state, { now: now + MIN });
+		expect(second.emit).toHaveLength(5000);
+		expect(stateBytes(second.state)).toBeLessThan(5000 * 7 + 400);
+		// Once the window has moved past them, the state is small again.
+		list.add('success', START_US + 30 * MIN, 'image-gen', 'ig_later', START_US + 30 * MIN - 1);
+		const later = poll(list, second.state, { now: START_US + 31 * MIN });
+		expect(ids(later.emit)).toEqual(['ig_later']);
+		expect(stateBytes(later.state)).toBeLessThan(4096);
+	});
+
+	it('ignores saved data it does not recognise (older formats included)', () => {
 		expect(readCursorState(undefined)).toBeUndefined();
-		expect(readCursorState({ v: 2 })).toBeUndefined();
-		expect(readCursorState({ v: 1, f: 'x', m: 'no', i: [] })).toBeUndefined();
-		const good = { v: 1, f: 'success|all', m: 5, i: ['a'] };
+		expect(readCursorState({ v: 1, f: 'success|all', m: 5, i: ['a'] })).toBeUndefined();
+		const good = { version: 2, filter: 'success|all', since: 1, high: 2, emitted: {}, open: [], noTimestamp: '' };
 		expect(readCursorState(good)).toEqual(good);
+		expect(readCursorState({ ...good, sweep: { offset: -1, floor: 0, order: 'both' } })).toBeUndefined();
 	});
 
 	it('a scan can be driven page by page', () => {
 		const list = new ModelList();
 		list.add('success', START_US);
-		const scan = new CursorScan<ModelJob>(undefined, SUCCESS, { pageSize: 10 });
+		const scan = new CursorScan<ModelJob>(undefined, SUCCESS, { pageSize: 10, nowMicros: START_US });
 		expect(scan.nextOffset()).toBe(0);
 		const page = list.page(0, 10);
 		scan.accept(0, page.jobs, page.received, page.total);
 		expect(scan.nextOffset()).toBeUndefined();
-		expect(scan.result().state?.m).toBe(START_US);
+		expect(scan.result().state?.since).toBe(START_US - 10 * MIN);
 		expect(iso(START_US)).toBe('2026-11-25T12:00:00.000000');
 	});
 });
 
 describe('cursor: randomised model check', () => {
-	it('every success is emitted exactly once over random arrivals, page limits, reloads and list changes', () => {
-		for (let seed = 1; seed <= 40; seed++) {
+	it('every success exactly once: any order, unstable ties, lag, skew, page limits, reloads', () => {
+		const orders = ['updated', 'created', 'unordered'] as const;
+		for (let seed = 1; seed <= 12; seed++) {
 			const random = rng(seed);
 			const list = new ModelList();
-			const pending: string[] = [];
-			for (let i = 0; i < 400; i++) pending.push(list.add('queued', START_US - 1e9 + i).job_id);
-			for (let i = 0; i < 50; i++) list.add('success', START_US - 1e6 + Math.floor(random() * 100));
-			const any: CursorFilter = { event: 'anyTerminal' };
-			const filter = seed % 2 === 0 ? SUCCESS : any;
+			list.order = orders[seed % 3];
+			list.unstableTies = seed % 2 === 0;
 			let now = START_US;
+			const pending: string[] = [];
+			for (let i = 0; i < 300; i++) pending.push(list.add('queued', START_US - 1e9 + i, 'image-gen', undefined, START_US - 1e9 + i).job_id);
+			for (let i = 0; i < 50; i++) list.add('success', START_US - 1e6 + Math.floor(random() * 100), 'image-gen', undefined, START_US - 2e9 + i);
+			const filter = seed % 4 < 2 ? SUCCESS : ANY;
+			const created: string[] = [];
+			const finishedAfterActivation = new Set<string>();
 			const finishSome = () => {
 				const n = Math.floor(random() * 6);
-				for (let k = 0; k < n && pending.length > 0; k++) {
-					const id = pending.splice(Math.floor(random() * pending.length), 1)[0];
-					list.update(id, random() < 0.8 ? 'success' : 'failure', random() < 0.5 ? now : ++now);
+				for (let k = 0; k < n; k++) {
+					const r = random();
+					const state = random() < 0.8 ? 'success' : 'failure';
+					if (r < 0.3) {
+						// a new job, created and finished between polls
+						const id = `ig_n${created.length}`;
+						created.push(id);
+						finishedAfterActivation.add(id);
+						list.add(state, now - Math.floor(random() * 1000), 'image-gen', id, now - 2000);
+					} else if (pending.length > 0) {
+						const id = pending.splice(Math.floor(random() * pending.length), 1)[0];
+						// dated up to 5 minutes back (skew) or exactly now (ties)
+						const at = random() < 0.2 ? now - Math.floor(random() * 5 * MIN) : random() < 0.5 ? now : now - 1;
+						list.update(id, state, at);
+						finishedAfterActivation.add(id);
+					}
 				}
 			};
-			let saved = poll(list, undefined, filter).state;
+			let saved = poll(list, undefined, { filter, now }).state;
 			let memory = saved;
 			const emittedCount = new Map<string, number>();
 			list.beforePage = (offset) => {
 				if (offset > 0 && random() < 0.3) finishSome();
 			};
-			for (let round = 0; round < 400 && (pending.length > 0 || round < 5); round++) {
-				now += 1 + Math.floor(random() * 50);
-				if (random() < 0.7) for (let k = 0; k < 1 + Math.floor(random() * 40); k++) finishSome();
-				const result = poll(list, memory, filter, 1 + Math.floor(random() * 4));
+			for (let round = 0; round < 100; round++) {
+				now += MIN;
+				if (random() < 0.7) for (let k = 0; k < 1 + Math.floor(random() * 20); k++) finishSome();
+				const result = poll(list, memory, { filter, now, maxPages: 1 + Math.floor(random() * 4) });
 				for (const job of result.emit) emittedCount.set(job.job_id, (emittedCount.get(job.job_id) ?? 0) + 1);
 				memory = result.state;
 				if (result.emit.length > 0) saved = memory; // n8n saves with the emit
 				if (random() < 0.1) memory = saved; // restart: what was only in memory is gone
 			}
 			list.beforePage = undefined;
-			for (let round = 0; round < 50; round++) {
-				const result = poll(list, memory, filter);
+			for (let round = 0; round < 40; round++) {
+				now += MIN;
+				const result = poll(list, memory, { filter, now });
 				for (const job of result.emit) emittedCount.set(job.job_id, (emittedCount.get(job.job_id) ?? 0) + 1);
 				memory = result.state;
 			}
 			const expected = [...list.jobs.values()].filter(
-				(job) => job.us >= START_US && (filter.event === 'anyTerminal' ? job.state !== 'queued' : job.state === 'success'),
+				(job) => finishedAfterActivation.has(job.job_id) && (filter.event === 'anyTerminal' ? job.state === 'success' || job.state === 'failure' : job.state === 'success'),
 			);
 			const missing = expected.filter((job) => !emittedCount.has(job.job_id)).map((job) => job.job_id);
 			const doubled = [...emittedCount].filter(([, count]) => count > 1);
