@@ -16,7 +16,7 @@ import { imagesOf, jobToJson } from './shared/output';
 import { getJob, listJobsPage } from './transport/jobs';
 import { triggerClock } from './trigger/clock';
 import { type CursorFilter, CursorError, describeFilter, matchesFilter, readCursorState, type TriggerEvent } from './trigger/cursor';
-import { pollErrorText, sentence } from './trigger/messages';
+import { pollErrorText, sentence, sentences } from './trigger/messages';
 import { commitDeadline, type FetchJob, type FetchPage, runPollLoop } from './trigger/poll';
 import { DEFAULT_LOOKBACK_MINUTES } from './trigger/state';
 
@@ -96,9 +96,7 @@ function pollError(ctx: IPollFunctions, error: unknown): Error {
 	// Not an answer from Dreamlook: something failed inside n8n or this node.
 	const detail = error instanceof Error ? error.message : String(error);
 	return new NodeOperationError(ctx.getNode(), 'The Dreamlook Trigger failed inside n8n before Dreamlook answered', {
-		description: sentence(
-			`This is not a network or Base URL problem: ${pollErrorText(detail).message} ${RETRY_HINT}`,
-		),
+		description: sentences(`This is not a network or Base URL problem: ${detail}`, RETRY_HINT),
 	});
 }
 

@@ -8,14 +8,19 @@ const { startFakeDreamlook, DEFAULT_API_KEY } = require('../fake-dreamlook');
 const { pollOnce } = require('../harness');
 const { DreamlookTrigger } = require('../../nodes/Dreamlook/DreamlookTrigger.node');
 const { DreamlookApi } = require('../../credentials/DreamlookApi.credentials');
+const { triggerClock } = require('../../nodes/Dreamlook/trigger/clock');
 
 /** @type {import('../fake-dreamlook/fake').FakeDreamlook} */
 let fake;
 
+const realNow = triggerClock.now;
 beforeAll(async () => {
 	fake = await startFakeDreamlook({ clock: 'manual', quiet: true });
+	// The trigger reads the fake's simulated clock (the look-back and the allowed skew use it).
+	triggerClock.now = () => fake.clock.now();
 });
 afterAll(async () => {
+	triggerClock.now = realNow;
 	await fake.close();
 });
 beforeEach(() => {
@@ -144,11 +149,53 @@ describe('Dreamlook Trigger: consecutive polls', () => {
 
 	test('look-back option emits jobs finished in the last N hours on first activation', async () => {
 		// Finished 5 h, 4 h and 3 h before now (the look-back counts from n8n's clock).
-		fake.seedJobs(3, { queuedMs: 0, runningMs: 10, createdAt: Date.now() - 5 * 3600e3, spacingMs: 3600e3 });
-		fake.clock.set(Math.max(fake.clock.now(), Date.now()));
+		fake.seedJobs(3, { queuedMs: 0, runningMs: 10, createdAt: fake.clock.now() - 5 * 3600e3, spacingMs: 3600e3 });
 		const staticData = {};
 		const result = await poll(staticData, { parameters: { options: { lookbackHours: 4.5 } } });
 		expect(emittedIds(result)).toHaveLength(2);
+	});
+});
+
+describe('Dreamlook Trigger: servers that do not sort as asked', () => {
+	test('newest created first: a training created before 150 newer jobs that finishes now is emitted once', async () => {
+		fake.setOptions({ listOrder: 'created', listTotal: false });
+		const [training] = fake.seedJobs(1, { job_type: 'dreambooth', queuedMs: 1e12, runningMs: 1e12 });
+		fake.seedJobs(150, { queuedMs: 10, runningMs: 10, spacingMs: 10_000, createdAt: fake.clock.now() + 1000 });
+		fake.clock.advance(1560_000);
+		const staticData = {};
+		await poll(staticData);
+		expect(staticData.cursor.open).toEqual([training]);
+		fake.clock.advance(60_000);
+		fake.clearRequests();
+		expect((await poll(staticData)).items).toBeNull();
+		// One list request plus one lookup of the open training.
+		expect(listRequests()).toHaveLength(1);
+		expect(fake.requests.filter((r) => r.path.startsWith('/jobs/'))).toHaveLength(1);
+		fake.finishJob(training, 'success');
+		fake.clock.advance(60_000);
+		expect(emittedIds(await poll(staticData))).toEqual([training]);
+		expect((await poll(staticData)).items).toBeNull();
+	});
+
+	test('no order at all: everything still emitted, with a warning in n8n\'s log', async () => {
+		const pending = fake.seedJobs(250, { queuedMs: 1e9, runningMs: 1e9, spacingMs: 1000 });
+		fake.clock.advance(1000);
+		const staticData = {};
+		await poll(staticData);
+		fake.setOptions({ listOrder: 'unordered' });
+		pending.slice(0, 120).forEach((id) => {
+			fake.finishJob(id, 'success');
+			fake.clock.advance(7);
+		});
+		fake.clock.advance(60_000);
+		const result = await poll(staticData);
+		expect(new Set(emittedIds(result))).toEqual(new Set(pending.slice(0, 120)));
+		expect(result.logs.some((line) => line.level === 'warn' && /no usable order/.test(line.message))).toBe(true);
+		fake.setOptions({ listOrder: 'honour' });
+		fake.clock.advance(60_000);
+		const back = await poll(staticData);
+		expect(back.items).toBeNull();
+		expect(back.logs.some((line) => /no usable order/.test(line.message))).toBe(false);
 	});
 });
 
@@ -163,6 +210,12 @@ describe('Dreamlook Trigger: Fetch Test Event (manual mode)', () => {
 		const result = await poll(staticData, { mode: 'manual' });
 		expect(emittedIds(result)).toEqual([pending[2]]);
 		expect(JSON.stringify(staticData)).toBe(before);
+	});
+
+	test('for Training, suggests Training → Create', async () => {
+		const error = await poll({}, { mode: 'manual', parameters: { jobType: 'dreambooth' } }).catch((e) => e);
+		expect(error.description).toMatch(/Training → Create/);
+		expect(error.description).not.toMatch(/Image → Create/);
 	});
 
 	test('explains how to produce an event when there is none', async () => {
@@ -180,6 +233,35 @@ describe('Dreamlook Trigger: errors', () => {
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect(error.message).toBe('Dreamlook rejected the API key');
 		expect(error.description).toMatch(/API key in the Dreamlook credential/);
+	});
+
+	test('a failure inside n8n (no credential) is not reported as a network or Base URL problem', async () => {
+		const error = await pollOnce({
+			nodeType: DreamlookTrigger,
+			credentialTypes: { dreamlookApi: DreamlookApi },
+			credentials: {},
+			nodeCredentials: { dreamlookApi: { id: '9', name: 'Deleted credential' } },
+			parameters: { event: 'success' },
+			staticData: {},
+		}).catch((e) => e);
+		expect(error).toBeInstanceOf(NodeOperationError);
+		expect(error.message).toMatch(/inside n8n/);
+		expect(error.description).toMatch(/not a network or Base URL problem: Credential with ID "9" does not exist[^.]*\. The trigger tries again/);
+		expect(`${error.message} ${error.description}`).not.toMatch(/Could not reach/);
+	});
+
+	test("a proxy's HTML error page becomes clean sentences; no advice the trigger cannot follow", async () => {
+		const staticData = {};
+		await poll(staticData);
+		const page = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+		fake.faults.add({ path: '/jobs', times: 2, action: { status: 502, body: page, headers: { 'content-type': 'text/html' } } });
+		const error = await poll(staticData).catch((e) => e);
+		expect(error).toBeInstanceOf(NodeApiError);
+		expect(`${error.message} ${error.description}`).not.toMatch(/<|>/);
+		expect(error.description).toMatch(/\. The trigger tries again at the next poll/);
+		fake.faults.add({ path: '/jobs', times: 2, action: { status: 429, retryAfter: 0 } });
+		const limited = await poll(staticData).catch((e) => e);
+		expect(limited.description).not.toMatch(/Concurrency|run again/);
 	});
 
 	test('429 and 5xx fail the poll with a retry hint; the cursor does not move', async () => {

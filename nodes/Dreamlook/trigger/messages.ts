@@ -37,7 +37,12 @@ export function sentences(...parts: Array<string | undefined | null>): string {
 }
 
 /** Advice that only fits the action node (the trigger has no Concurrency option). */
-const NOT_FOR_THE_TRIGGER = [/,? ?or lower the node's Concurrency option/gi, /,? ?or lower the Concurrency option/gi];
+const NOT_FOR_THE_TRIGGER = [
+	/,? ?or lower the node's Concurrency option/gi,
+	/,? ?or lower the Concurrency option/gi,
+	// the trigger's own hint says when it tries again
+	/Wait a minute and run again\.? ?/gi,
+];
 
 /** The message and description of a poll's error, cleaned, with the trigger's hint once at the end. */
 export function pollErrorText(
