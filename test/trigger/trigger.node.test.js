@@ -264,6 +264,20 @@ describe('Dreamlook Trigger: errors', () => {
 		expect(limited.description).not.toMatch(/Concurrency|run again/);
 	});
 
+	test('a list request that hangs is cut at the poll budget (the poll ends in time, the state stays)', async () => {
+		const staticData = {};
+		await poll(staticData);
+		const saved = JSON.stringify(staticData);
+		fake.faults.add({ path: '/jobs', times: 2, action: { hangMs: 30_000 } });
+		const started = performance.now();
+		const error = await poll(staticData, { getPollBudgetMs: () => 2000 }).catch((e) => e);
+		const elapsed = performance.now() - started;
+		expect(error).toBeInstanceOf(Error);
+		// The request deadline is 70 % of the budget; the hang would last 30 s.
+		expect(elapsed).toBeLessThan(2000);
+		expect(JSON.stringify(staticData)).toBe(saved);
+	});
+
 	test('429 and 5xx fail the poll with a retry hint; the cursor does not move', async () => {
 		const pending = seedPending(2);
 		const staticData = {};
