@@ -11,7 +11,8 @@
  * the emit and the save). Checks: every job that reached success after activation is emitted,
  * nothing else is, and no job twice except right after a lost save (counted separately).
  *
- * Time is simulated: the fake runs on a manual clock and the transport's retry back-off
+ * Time is simulated: the fake runs on a manual clock that the trigger reads too (trigger/clock.ts),
+ * each request takes 5–60 ms of it (so poll budgets bind), and the transport's retry back-off
  * (`sleep` from n8n-workflow) returns at once, so the test takes seconds, not hours.
  */
 jest.mock('n8n-workflow', () => ({
@@ -92,6 +93,9 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		};
 		fake.setOptions({
 			onRequest: (entry) => {
+				if (!entry.path.startsWith('/jobs')) return;
+				// Each request takes 5–60 ms of simulated time: budgets are spent on the injected clock.
+				if (duringPoll) fake.clock.advance(5 + Math.floor(random() * 55));
 				if (entry.path !== '/jobs') return;
 				countList(entry);
 				// Jobs also finish while a poll is paging through the list.
@@ -247,6 +251,7 @@ test('chaos: 10 000 jobs, 20 % failing requests, reloads and lost saves — ever
 		expect(unexpected).toEqual([]);
 		expect(duplicatedWithoutLostSave).toEqual([]);
 		expect(figures.failedPolls).toBeGreaterThan(0);
+		expect(figures.partialPollsForBudget).toBeGreaterThan(0);
 		expect(figures.overStateBound).toBe(0);
 		// Idle again (40 minutes after the last job the window has moved past it): small state.
 		expect(JSON.stringify(memory).length).toBeLessThanOrEqual(4096);
