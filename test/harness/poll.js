@@ -7,8 +7,9 @@
  *  - mode 'manual' mirrors "Fetch test event" (WorkflowExecute.executePollNode): n8n never saves
  *    static data then, so the node works on a copy and the object you passed stays untouched.
  */
+const { isDeepStrictEqual } = require('node:util');
 const { Workflow, deepCopy } = require('n8n-workflow');
-const { PollContext, TriggersAndPollers } = require('n8n-core');
+const { PollContext, TriggersAndPollers, runPollInStagingScope, commitStagedCursor } = require('n8n-core');
 const { Container, runStorage, createRunContext, ensureRuntime, createAdditionalData } = require('./runtime');
 const { HarnessNodeTypes } = require('./node-types');
 const { HarnessCredentialTypes, HarnessCredentialsHelper, toStore } = require('./credentials');
@@ -31,6 +32,12 @@ const POLL_NODE_TYPE = 'n8n-nodes-harness.pollUnderTest';
  * @param {'filesystem'|'default'} [options.binaryMode]
  * @param {string} [options.timezone] workflow timezone (default 'UTC')
  * @param {() => number} [options.getPollBudgetMs]
+ * @param {boolean} [options.durableCursors] n8n's durable poll cursors (2.41 with N8N_SCHEDULER_ENABLED,
+ *   N8N_SCHEDULER_POLL_TRIGGERS_ENABLED, N8N_USE_WORKFLOW_PUBLICATION_SERVICE and
+ *   N8N_POLLER_DURABLE_CURSORS_ENABLED; see n8n's trigger-execution-context.factory and
+ *   poll-trigger-task-handler): the node works on a per-poll copy of `staticData`, which is committed
+ *   back only when the poll emits (with its execution) or returns nothing (cursor-only commit) and
+ *   the copy changed; a poll that throws commits nothing. `committed` in the result says which.
  */
 async function pollOnce(options) {
 	await ensureRuntime();
@@ -87,6 +94,7 @@ async function poll(options, run) {
 	const additionalData = createAdditionalData({ credentialsHelper, workflowId: workflow.id });
 	/** @type {import('n8n-workflow').INodeExecutionData[][] | null} */
 	let emitted = null;
+	if (options.durableCursors && mode !== 'manual') return await durablePoll(options, { passed, workflow, workflowNode, additionalData, mode });
 	const context = new PollContext(
 		workflow,
 		workflowNode,
@@ -137,6 +145,80 @@ async function poll(options, run) {
 		staticDataChanged: workflow.staticData.__dataChanged === true,
 		credentials: store,
 		credentialUpdates: credentialsHelper.updates,
+	};
+}
+
+/**
+ * One poll as n8n 2.41's durable scheduler runs it (PollTriggerTaskHandler with durable cursors):
+ * __runPoll stages a deep copy of the stored cursor (the node's static data), the node reads and
+ * writes that copy, and the copy is committed only if it changed and the poll emitted (committed
+ * with the execution) or returned nothing (commitStagedCursor → commitCursorOnly). A poll that
+ * throws commits nothing.
+ */
+async function durablePoll(options, { passed, workflow, workflowNode, additionalData, mode }) {
+	/** @type {{ snapshot: object, seed: object } | undefined} */
+	let staged;
+	/** @type {'with-execution' | 'cursor-only' | null} */
+	let committed = null;
+	const takeStaged = () => {
+		if (!staged || isDeepStrictEqual(staged.snapshot, staged.seed)) return null;
+		const cursor = deepCopy(staged.snapshot);
+		staged.seed = cursor;
+		return cursor;
+	};
+	const commit = (cursor, how) => {
+		for (const key of Object.keys(passed)) delete passed[key];
+		Object.assign(passed, deepCopy(cursor));
+		committed = how;
+	};
+	/** @type {import('n8n-workflow').INodeExecutionData[][] | null} */
+	let emitted = null;
+	const context = new PollContext(
+		workflow,
+		workflowNode,
+		additionalData,
+		mode,
+		options.activation ?? 'activate',
+		(data) => {
+			emitted = data;
+			const cursor = takeStaged();
+			if (cursor !== null) commit(cursor, 'with-execution');
+		},
+		(error) => {
+			throw error;
+		},
+		async () => {
+			const cursor = takeStaged();
+			if (cursor !== null) commit(cursor, 'cursor-only');
+		},
+		async (poll) => {
+			const seed = deepCopy(passed);
+			staged = { snapshot: deepCopy(seed), seed };
+			return await poll();
+		},
+		() => {
+			if (!staged) throw new Error('Poll node read its static data outside of a poll');
+			return staged.snapshot;
+		},
+		options.getPollBudgetMs,
+	);
+	const items = await runPollInStagingScope(context, async () => {
+		await workflow.expression.acquireIsolate();
+		try {
+			const response = await Container.get(TriggersAndPollers).runPollFunction(workflow, workflowNode, context);
+			if (response !== null && response !== undefined) context.__emit(response);
+			else await commitStagedCursor(context);
+			return response;
+		} finally {
+			await workflow.expression.releaseIsolate();
+		}
+	});
+	return {
+		items: items ?? null,
+		emitted,
+		staticData: passed,
+		staticDataChanged: committed !== null,
+		committed,
 	};
 }
 

@@ -42,7 +42,10 @@ jest.setTimeout(180_000);
 
 const copy = (value) => JSON.parse(JSON.stringify(value));
 
-test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no total) — every success once', async () => {
+// Both of n8n's poll modes: classic (static data kept in memory, saved with an emit) and durable
+// cursors (a per-poll copy committed with the execution or on an empty poll; test/harness/poll.js).
+test.each([['classic'], ['durable cursors']])('chaos (%s): a misbehaving server (orders, ties, skew, lag, undated jobs, no total) — every success once', async (mode) => {
+	const durableCursors = mode === 'durable cursors';
 	const random = rng(SEED);
 	const fake = await startFakeDreamlook({ clock: 'manual', quiet: true, seed: SEED, maxLoggedRequests: 2000 });
 	const realNow = triggerClock.now;
@@ -75,6 +78,7 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 			duplicatesAfterLostSave: 0,
 			maxStateBytes: 0,
 			openDropped: 0,
+			commits: { 'with-execution': 0, 'cursor-only': 0 },
 		};
 		let phase = 'honour';
 		const how = new Map();
@@ -122,6 +126,7 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 				parameters,
 				staticData,
 				getPollBudgetMs: () => budgetMs,
+				durableCursors,
 			});
 
 		// Activation, without faults (n8n would report a failed activation); saved right after.
@@ -147,6 +152,7 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 			if (result.logs.some((line) => line.level === 'warn' && /no usable order/.test(line.message))) seen.unorderedWarnings++;
 			if (result.logs.some((line) => /stopped after .* \(budget\)/.test(line.message))) seen.budgetStops++;
 			if (result.logs.some((line) => /no longer re-checked/.test(line.message))) seen.openDropped++;
+			if (result.committed) seen.commits[result.committed]++;
 			seen.maxStateBytes = Math.max(seen.maxStateBytes, JSON.stringify(memory).length);
 			if (!result.items) return;
 			const ids = result.items[0].map((item) => item.json.job_id);
@@ -188,6 +194,9 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 				seen.newJobs++;
 			}
 			fake.clock.advance(MINUTE);
+			// Once in a while the first list request fails both attempts: the poll fails (and, with
+			// durable cursors, commits nothing).
+			if (minute % 25 === 10) fake.faults.add({ path: '/jobs', times: 2, action: { status: 503 } });
 			await pollOnceMore(random() < 0.3 ? 1000 + Math.floor(random() * 2000) : 300_000);
 			if (random() < RELOAD_RATE) {
 				seen.reloads++;
@@ -214,9 +223,10 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 		const unexpected = [...emitted.keys()].filter((id) => !successSet.has(id));
 		const duplicatedWithoutLostSave = [...emitted].filter(([id, times]) => times - 1 > (atRisk.get(id) ?? 0));
 		console.log(
-			`Dreamlook Trigger chaos (misbehaving server)\n${Object.entries({
+			`Dreamlook Trigger chaos (misbehaving server, ${mode})\n${Object.entries({
 				...seen,
 				pollsByOrder: JSON.stringify(seen.pollsByOrder),
+				commits: JSON.stringify(seen.commits),
 				successes: successes.length,
 				emittedDistinct: emitted.size,
 				missing: missing.length,
@@ -245,6 +255,11 @@ test('chaos: a misbehaving server (orders, ties, skew, lag, undated jobs, no tot
 		expect(seen.faults).toBeGreaterThan(0);
 		expect(seen.failedPolls).toBeGreaterThan(0);
 		expect(seen.openDropped).toBe(0);
+		if (durableCursors) {
+			// The durable commit path really ran: with executions and cursor-only on empty polls.
+			expect(seen.commits['with-execution']).toBeGreaterThan(0);
+			expect(seen.commits['cursor-only']).toBeGreaterThan(0);
+		}
 		// The outcome.
 		expect(successes.length).toBeGreaterThan(800);
 		expect(missing).toEqual([]);

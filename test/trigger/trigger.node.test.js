@@ -156,6 +156,51 @@ describe('Dreamlook Trigger: consecutive polls', () => {
 	});
 });
 
+describe("Dreamlook Trigger: n8n's durable poll cursors", () => {
+	const durable = (store, extra = {}) =>
+		pollOnce({
+			nodeType: DreamlookTrigger,
+			credentialTypes: { dreamlookApi: DreamlookApi },
+			credentials: { dreamlookApi: { id: '1', name: 'Dreamlook', data: { apiKey: DEFAULT_API_KEY, baseUrl: fake.url } } },
+			parameters: { event: 'success', jobType: 'all', simplify: true, downloadImages: false },
+			staticData: store,
+			durableCursors: true,
+			...extra,
+		});
+
+	test('commits with the execution or on an empty poll, nothing on a failed poll; exactly once across a restart', async () => {
+		const pending = seedPending(5);
+		fake.clock.advance(1000);
+		const store = {};
+		const first = await durable(store);
+		expect(first.items).toBeNull();
+		expect(first.committed).toBe('cursor-only');
+		expect(store.cursor).toMatchObject({ version: 2 });
+
+		fake.finishJob(pending[0], 'success');
+		fake.clock.advance(60_000);
+		const second = await durable(store);
+		expect(emittedIds(second)).toEqual([pending[0]]);
+		expect(second.committed).toBe('with-execution');
+
+		// A failed poll commits nothing.
+		const before = JSON.stringify(store);
+		fake.finishJob(pending[1], 'success');
+		fake.clock.advance(60_000);
+		fake.faults.add({ path: '/jobs', times: 2, action: { status: 503 } });
+		await expect(durable(store)).rejects.toBeInstanceOf(NodeApiError);
+		expect(JSON.stringify(store)).toBe(before);
+
+		// A restart: n8n reads the committed cursor again.
+		const restarted = JSON.parse(JSON.stringify(store));
+		const third = await durable(restarted);
+		expect(emittedIds(third)).toEqual([pending[1]]);
+		fake.clock.advance(60_000);
+		const idle = await durable(restarted);
+		expect(idle.items).toBeNull();
+	});
+});
+
 describe('Dreamlook Trigger: servers that do not sort as asked', () => {
 	test('newest created first: a training created before 150 newer jobs that finishes now is emitted once', async () => {
 		fake.setOptions({ listOrder: 'created', listTotal: false });
