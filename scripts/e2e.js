@@ -475,7 +475,7 @@ async function caseDryRunExpression() {
 	const before2 = fake.requests.length;
 	const r2 = await execute('e2eDryRunBad0001');
 	const posts2 = fake.requests.slice(before2).filter((q) => q.method === 'POST');
-	log(`  "yes": exit ${r2.code}; ${posts2.length} POST(s) at the fake`);
+	log(`  "yes": exit ${r2.code ?? `by ${r2.signal}`}; ${posts2.length} POST(s) at the fake`);
 	assert(!r2.timedOut, 'n8n execute timed out');
 	assert(posts2.length === 0, `Dry Run "yes" sent ${posts2.length} POST(s): ${JSON.stringify(posts2.map((p) => ({ path: p.path, dry_run: p.body?.dry_run })))}`);
 	assert(fake.jobs().length === jobsBefore, 'Dry Run "yes" created a job');
