@@ -288,6 +288,19 @@ describe('cursor: a list ordered by creation time (order_by ignored)', () => {
 	});
 });
 
+describe('cursor: lookups of unfinished jobs', () => {
+	it('take turns when more jobs are open than one poll looks up', () => {
+		const open = Array.from({ length: 150 }, (_, i) => `db_open${String(i).padStart(4, '0')}`);
+		const prior: CursorState = { version: 2, filter: filterKey(SUCCESS), since: START_US, high: START_US, emitted: {}, open, noTimestamp: '' };
+		const first = new CursorScan<ModelJob>(prior, SUCCESS, { pageSize: PAGE, nowMicros: START_US + MIN });
+		const refs = first.openToCheck();
+		expect(refs).toHaveLength(150);
+		for (const ref of refs.slice(0, 100)) first.acceptChecked({ job_id: ref.id, state: 'running', state_updated: iso(START_US - MIN), job_type: 'dreambooth', us: 0, createdUs: 0 });
+		const next = new CursorScan<ModelJob>(first.result().state, SUCCESS, { pageSize: PAGE, nowMicros: START_US + 2 * MIN });
+		expect(next.openToCheck().slice(0, 50).map((ref) => ref.id)).toEqual(open.slice(100));
+	});
+});
+
 describe('cursor: no usable order', () => {
 	it('reads the whole list in bounded, resumable steps, then returns to the cheap path', () => {
 		const list = new ModelList();

@@ -252,6 +252,12 @@ export class CursorScan<J extends CursorJob> {
 
 	/** A job read on its own (an unfinished job looked up). */
 	acceptChecked(job: J): void {
+		// Looked-up jobs go to the end of the list, so that lookups capped per poll take turns.
+		const entry = this.open.get(job.job_id);
+		if (entry !== undefined) {
+			this.open.delete(job.job_id);
+			this.open.set(job.job_id, entry);
+		}
 		this.handle(job, timestampMicros(job.state_updated), true);
 	}
 
