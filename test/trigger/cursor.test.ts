@@ -398,7 +398,7 @@ describe('cursor: state size', () => {
 });
 
 describe('cursor: randomised model check', () => {
-	it('every success exactly once: any order, unstable ties, lag, skew, page limits, reloads', () => {
+	it('every success exactly once: any order, unstable ties, visibility lag, undated jobs, skew, page limits, reloads', () => {
 		const orders = ['updated', 'created', 'unordered'] as const;
 		for (let seed = 1; seed <= 12; seed++) {
 			const random = rng(seed);
@@ -412,6 +412,7 @@ describe('cursor: randomised model check', () => {
 			const filter = seed % 4 < 2 ? SUCCESS : ANY;
 			const created: string[] = [];
 			const finishedAfterActivation = new Set<string>();
+			const lagUntil = new Map<string, number>();
 			const finishSome = () => {
 				const n = Math.floor(random() * 6);
 				for (let k = 0; k < n; k++) {
@@ -425,10 +426,19 @@ describe('cursor: randomised model check', () => {
 						list.add(state, now - Math.floor(random() * 1000), 'image-gen', id, now - 2000);
 					} else if (pending.length > 0) {
 						const id = pending.splice(Math.floor(random() * pending.length), 1)[0];
+						const before = list.jobs.get(id) as ModelJob;
 						// dated up to 5 minutes back (skew) or exactly now (ties)
 						const at = random() < 0.2 ? now - Math.floor(random() * 5 * MIN) : random() < 0.5 ? now : now - 1;
 						list.update(id, state, at);
 						finishedAfterActivation.add(id);
+						const odd = random();
+						if (odd < 0.1) {
+							// the list shows the old copy for 1–4 more polls (visibility lag)
+							list.lagging.set(id, before);
+							lagUntil.set(id, now + (1 + Math.floor(random() * 4)) * MIN);
+						} else if (odd < 0.13) {
+							list.undated.add(id);
+						}
 					}
 				}
 			};
@@ -440,6 +450,12 @@ describe('cursor: randomised model check', () => {
 			};
 			for (let round = 0; round < 100; round++) {
 				now += MIN;
+				for (const [id, until] of lagUntil) {
+					if (until <= now) {
+						list.lagging.delete(id);
+						lagUntil.delete(id);
+					}
+				}
 				if (random() < 0.7) for (let k = 0; k < 1 + Math.floor(random() * 20); k++) finishSome();
 				const result = poll(list, memory, { filter, now, maxPages: 1 + Math.floor(random() * 4) });
 				for (const job of result.emit) emittedCount.set(job.job_id, (emittedCount.get(job.job_id) ?? 0) + 1);
@@ -448,6 +464,7 @@ describe('cursor: randomised model check', () => {
 				if (random() < 0.1) memory = saved; // restart: what was only in memory is gone
 			}
 			list.beforePage = undefined;
+			list.lagging.clear();
 			for (let round = 0; round < 40; round++) {
 				now += MIN;
 				const result = poll(list, memory, { filter, now });
