@@ -16,6 +16,7 @@ import type {
 	IVersionedNodeType,
 	IWorkflowSettings,
 	WorkflowActivateMode,
+	WorkflowExecuteMode,
 } from 'n8n-workflow';
 
 /** A node class (implements INodeType / extends VersionedNodeType) or an instance of one. */
@@ -70,6 +71,8 @@ export interface RunWorkflowOptions {
 	pinData?: IPinData;
 	workflowId?: string;
 	name?: string;
+	/** execution mode (default 'manual'; 'retry' = n8n retrying a failed execution) */
+	mode?: WorkflowExecuteMode;
 }
 
 export interface WorkflowResult {
@@ -133,6 +136,8 @@ export interface PollOnceOptions {
 	staticData?: IDataObject;
 	/** 'trigger' (default): an active workflow's poll tick; 'manual': "Fetch test event" */
 	mode?: 'trigger' | 'manual';
+	/** n8n 2.41's durable poll cursors: static data is a per-poll copy, committed with the execution or on an empty poll */
+	durableCursors?: boolean;
 	/** default 'activate' ('manual' in manual mode) */
 	activation?: WorkflowActivateMode;
 	nodeName?: string;
