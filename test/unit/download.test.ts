@@ -1,4 +1,4 @@
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import { downloadImage, type ImageDownload } from '../../nodes/Dreamlook/transport/download';
@@ -11,17 +11,8 @@ import {
 	previewOf,
 	sniffImageType,
 } from '../../nodes/Dreamlook/transport/imageCheck';
+import { KEY, node } from './fixtures';
 
-const node: INode = {
-	id: '1',
-	name: 'Dreamlook',
-	type: 'n8n-nodes-dreamlook.dreamlook',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
-// Built from parts: a test value, not a secret.
-const KEY = ['dl', '0123456789abcdef'.repeat(2)].join('-');
 const BASE_URL = 'http://127.0.0.1:4010';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13];

@@ -1,4 +1,3 @@
-import type { INode } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
 import {
@@ -21,17 +20,8 @@ import {
 	sleepFits,
 	wasNeverSent,
 } from '../../nodes/Dreamlook/transport/retry';
+import { KEY, node } from './fixtures';
 
-const node: INode = {
-	id: '1',
-	name: 'Dreamlook',
-	type: 'n8n-nodes-dreamlook.dreamlook',
-	typeVersion: 1,
-	position: [0, 0],
-	parameters: {},
-};
-// Built from parts: a test value, not a secret (and the linter rightly flags literal keys).
-const KEY = ['dl', '0123456789abcdef'.repeat(2)].join('-');
 
 describe('retry policy', () => {
 	it('repeats GETs on transient statuses but POSTs only on 429', () => {
