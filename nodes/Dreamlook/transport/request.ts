@@ -9,6 +9,7 @@ import { NodeOperationError, sleep } from 'n8n-workflow';
 
 import { DEFAULT_BASE_URL } from '../api/contract';
 import { type FailedRequest, toNodeApiError } from './errors';
+import { type GateTicket, requestGateOf } from './requestGate';
 import {
 	attemptTimeoutMs,
 	backoffMs,
@@ -184,9 +185,20 @@ export async function dreamlookRequest(
 	let rateLimited = 0;
 	let rateLimitedWaitMs = 0;
 	let lastFailure: Details | undefined;
+	const gate = requestGateOf(ctx);
 	for (let attempt = 1; ; attempt++) {
+		// Concurrency "Auto": wait for a place among the requests in flight (repeats go first).
+		let ticket: GateTicket | undefined;
+		if (gate) {
+			try {
+				ticket = await gate.enter(attempt > 1, signal);
+			} catch {
+				throw new NodeOperationError(ctx.getNode(), 'The execution was stopped while talking to Dreamlook', { itemIndex: request.itemIndex });
+			}
+		}
 		const timeout = attemptTimeoutMs(deadline, Date.now(), REQUEST_TIMEOUT_MS);
 		if (timeout <= 0) {
+			ticket?.done({});
 			// Nothing is sent once the deadline has passed.
 			throw fail({ ...(lastFailure ?? {}), deadlineReached: true }, Math.max(1, attempt - 1));
 		}
@@ -198,6 +210,7 @@ export async function dreamlookRequest(
 				{ ...options, timeout },
 			)) as FullResponse;
 		} catch (error) {
+			ticket?.done({});
 			if (isCancelled(ctx, error)) {
 				throw new NodeOperationError(ctx.getNode(), 'The execution was stopped while talking to Dreamlook', { itemIndex: request.itemIndex });
 			}
@@ -222,6 +235,7 @@ export async function dreamlookRequest(
 		}
 
 		const { statusCode: status, body, headers } = response;
+		ticket?.done({ status, retryAfterMs: status === 429 ? parseRetryAfterMs(headerValue(headers, 'retry-after'), Date.now()) : undefined });
 		if (status >= 200 && status < 300) {
 			if (request.method === 'POST') {
 				// A 2xx create without a readable object most likely created the job: never repeat it.

@@ -1,0 +1,210 @@
+/**
+ * Concurrency "Auto": how many requests to Dreamlook may be in flight at once, learned from the
+ * answers. Pure logic (no timers, no I/O): every method takes the time from the caller, so tests
+ * drive it with an injected clock. transport/requestGate.ts applies it to real requests.
+ *
+ * - Start moderate (`initial`). While answers come back fast and no 429 arrives, grow: one more
+ *   per fast answer at first (the limit doubles per round trip), one more per round trip once a
+ *   congestion signal has been seen (additive increase).
+ * - A 429 cuts the limit by `rateLimitedFactor` (once per Retry-After period, however many 429s a
+ *   burst brings), remembers the in-flight count at which it came as a ceiling (a server limiting
+ *   concurrency rejects the request that went above its limit), and stops growth until the
+ *   Retry-After has passed. That ceiling is probed one step higher after `ceilingProbeAfterMs`
+ *   without a 429.
+ * - Rising latency (the recent average above `latencyRiseFactor` × the fastest answer seen and
+ *   `latencyRiseMinMs` above it) cuts the limit by `slowFactor`, once per round trip.
+ * - Never below `floor` nor above `ceiling`. The start spacing follows the limit: starts are spread
+ *   over half a round trip, at most `maxStartSpacingMs` apart.
+ */
+
+export interface AutoConcurrencySettings {
+	/** The limit before any answer is known. */
+	initial: number;
+	/** Never fewer in flight than this. */
+	floor: number;
+	/** Hard ceiling: never more in flight than this. */
+	ceiling: number;
+	/** Additive increase once past the first growth phase: this much more per round trip. */
+	additiveStepPerRoundTrip: number;
+	/** Multiplicative decrease on a 429. */
+	rateLimitedFactor: number;
+	/** Multiplicative decrease when latency rises. */
+	slowFactor: number;
+	/** Latency counts as risen above this multiple of the fastest answer seen … */
+	latencyRiseFactor: number;
+	/** … and at least this many milliseconds above it (small absolute jitter is not a signal). */
+	latencyRiseMinMs: number;
+	/** Weight of the newest answer in the running latency average. */
+	latencyAverageWeight: number;
+	/** A ceiling learned from 429s is tried one step higher after this long without a 429. */
+	ceilingProbeAfterMs: number;
+	/** Start spacing at most this (the fixed-number setting's spacing). */
+	maxStartSpacingMs: number;
+	/** Latency assumed before the first answer, for the start spacing. */
+	assumedLatencyMs: number;
+}
+
+export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
+	initial: 8,
+	floor: 1,
+	ceiling: 64,
+	additiveStepPerRoundTrip: 1,
+	rateLimitedFactor: 0.7,
+	slowFactor: 0.8,
+	latencyRiseFactor: 2,
+	latencyRiseMinMs: 50,
+	latencyAverageWeight: 0.2,
+	ceilingProbeAfterMs: 10000,
+	maxStartSpacingMs: 10,
+	assumedLatencyMs: 100,
+};
+
+/** What one request attempt ended with, as the controller needs it. */
+export interface AttemptOutcome {
+	/** When the attempt was sent and when its answer (or failure) arrived, on the caller's clock (ms). */
+	startedAt: number;
+	endedAt: number;
+	/** How many attempts were in flight when this one was sent, itself included. */
+	inFlightAtStart: number;
+	/** HTTP status; undefined when no answer came (network error, timeout). */
+	status?: number;
+	/** The Retry-After of a 429, in ms. */
+	retryAfterMs?: number;
+}
+
+export type AutoConcurrencyEvent = 'grow' | 'rate-limited' | 'slow' | 'probe';
+
+export class AutoConcurrency {
+	readonly settings: AutoConcurrencySettings;
+
+	/** Current limit; fractional while growing additively (`limit` rounds it down). */
+	private value: number;
+
+	/** Doubling per round trip until the first congestion signal. */
+	private fastGrowth = true;
+
+	/** Learned from 429s: the most in flight the server accepted. */
+	private rateLimitCeiling = Number.POSITIVE_INFINITY;
+
+	private lastRateLimitedAt = Number.NEGATIVE_INFINITY;
+
+	/** No growth before this (Retry-After of the last 429). */
+	private growthPausedUntil = Number.NEGATIVE_INFINITY;
+
+	/** One decrease per congestion episode: later signals of the same episode are ignored until then. */
+	private decreaseQuietUntil = Number.NEGATIVE_INFINITY;
+
+	private fastestMs = Number.POSITIVE_INFINITY;
+
+	private averageMs: number | undefined;
+
+	/** Counts of what happened, for logs and tests. */
+	readonly counts: Record<AutoConcurrencyEvent, number> = { grow: 0, 'rate-limited': 0, slow: 0, probe: 0 };
+
+	/** The highest limit reached. */
+	peak: number;
+
+	constructor(settings: Partial<AutoConcurrencySettings> = {}) {
+		this.settings = { ...AUTO_CONCURRENCY, ...settings };
+		this.value = this.clamp(this.settings.initial);
+		this.peak = this.limit;
+	}
+
+	/** How many requests may be in flight now. */
+	get limit(): number {
+		return Math.max(this.settings.floor, Math.floor(this.value));
+	}
+
+	/** Least time between two request starts now (ms): half a round trip spread over the limit. */
+	get startSpacingMs(): number {
+		const roundTrip = Number.isFinite(this.fastestMs) ? this.fastestMs : this.settings.assumedLatencyMs;
+		return Math.min(this.settings.maxStartSpacingMs, Math.floor(roundTrip / this.limit / 2));
+	}
+
+	/** The latency signal: fastest answer and running average (ms), undefined before any answer. */
+	get latency(): { fastestMs: number; averageMs: number } | undefined {
+		return this.averageMs === undefined ? undefined : { fastestMs: this.fastestMs, averageMs: this.averageMs };
+	}
+
+	/** The in-flight ceiling learned from 429s, if any. */
+	get learnedCeiling(): number | undefined {
+		return Number.isFinite(this.rateLimitCeiling) ? this.rateLimitCeiling : undefined;
+	}
+
+	/** Feeds one ended attempt; returns what it changed, if anything. */
+	record(outcome: AttemptOutcome): AutoConcurrencyEvent | undefined {
+		if (outcome.status === 429) return this.rateLimited(outcome);
+		// No answer (network error, timeout) or a redirect: no latency to learn from.
+		if (outcome.status === undefined || (outcome.status >= 300 && outcome.status < 400)) return undefined;
+		return this.answered(outcome);
+	}
+
+	private clamp(value: number): number {
+		const upper = Math.min(this.settings.ceiling, this.rateLimitCeiling);
+		return Math.max(this.settings.floor, Math.min(upper, value));
+	}
+
+	private rateLimited(outcome: AttemptOutcome): AutoConcurrencyEvent | undefined {
+		const now = outcome.endedAt;
+		this.fastGrowth = false;
+		this.lastRateLimitedAt = now;
+		const waitMs = Math.max(0, outcome.retryAfterMs ?? 0);
+		this.growthPausedUntil = Math.max(this.growthPausedUntil, now + waitMs);
+		// The server refused the request that made `inFlightAtStart`: it accepts at most one fewer.
+		const accepted = Math.max(this.settings.floor, outcome.inFlightAtStart - 1);
+		this.rateLimitCeiling = Math.min(this.rateLimitCeiling, accepted);
+		if (now < this.decreaseQuietUntil) {
+			this.value = this.clamp(this.value);
+			return undefined;
+		}
+		// One cut per burst: the 429s of requests already in flight are the same signal.
+		this.decreaseQuietUntil = now + Math.max(waitMs, this.roundTripMs());
+		this.value = this.clamp(this.value * this.settings.rateLimitedFactor);
+		this.counts['rate-limited']++;
+		return 'rate-limited';
+	}
+
+	private answered(outcome: AttemptOutcome): AutoConcurrencyEvent | undefined {
+		const now = outcome.endedAt;
+		const latencyMs = Math.max(0, outcome.endedAt - outcome.startedAt);
+		this.fastestMs = Math.min(this.fastestMs, latencyMs);
+		const weight = this.settings.latencyAverageWeight;
+		this.averageMs = this.averageMs === undefined ? latencyMs : this.averageMs * (1 - weight) + latencyMs * weight;
+
+		const slowAbove = Math.max(this.fastestMs * this.settings.latencyRiseFactor, this.fastestMs + this.settings.latencyRiseMinMs);
+		if (this.averageMs > slowAbove) {
+			if (now < this.decreaseQuietUntil) return undefined;
+			this.fastGrowth = false;
+			this.decreaseQuietUntil = now + this.roundTripMs();
+			this.value = this.clamp(this.value * this.settings.slowFactor);
+			// The next cut needs new slow answers, not the backlog that caused this one.
+			this.averageMs = this.fastestMs;
+			this.counts.slow++;
+			return 'slow';
+		}
+
+		if (now < this.growthPausedUntil || latencyMs > slowAbove) return undefined;
+		let event: AutoConcurrencyEvent | undefined;
+		if (Number.isFinite(this.rateLimitCeiling) && now - this.lastRateLimitedAt >= this.settings.ceilingProbeAfterMs) {
+			// Long without a 429: the server may allow more now; try one step higher.
+			this.rateLimitCeiling = Math.min(this.settings.ceiling, this.rateLimitCeiling + 1);
+			this.lastRateLimitedAt = now;
+			this.counts.probe++;
+			event = 'probe';
+		}
+		// A fast answer: one more (doubling per round trip), or 1 / limit more (one per round trip).
+		const step = this.fastGrowth ? 1 : this.settings.additiveStepPerRoundTrip / Math.max(1, this.value);
+		const before = this.limit;
+		this.value = this.clamp(this.value + step);
+		if (this.limit > before) {
+			this.counts.grow++;
+			event ??= 'grow';
+		}
+		this.peak = Math.max(this.peak, this.limit);
+		return event;
+	}
+
+	private roundTripMs(): number {
+		return this.averageMs ?? this.settings.assumedLatencyMs;
+	}
+}
