@@ -34,6 +34,8 @@ const DEFAULT_OPTIONS = {
 	tieOrder: 'stable',
 	/** the object-shaped list carries `total` */
 	listTotal: true,
+	/** @type {string[]} jobs whose prompt (or instance prompt) is listed here never appear in GET /jobs (GET by id still works) */
+	listHiddenPrompts: /** @type {string[]} */ ([]),
 	/** @type {'image-gen'|'image_gen'} */
 	imageGenPathSegment: 'image-gen',
 	imageBytes: 2000,

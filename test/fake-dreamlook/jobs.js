@@ -258,7 +258,7 @@ class JobStore {
 		const listOrder = behaviour.listOrder ?? 'honour';
 		const unstableTies = behaviour.tieOrder === 'unstable';
 		const request = this.listRequests++;
-		const key = [this.version, nowUs, q.job_type ?? '', q.state ?? '', q.order_by, q.order, listOrder, unstableTies ? request : ''].join('|');
+		const key = [this.version, nowUs, q.job_type ?? '', q.state ?? '', q.order_by, q.order, listOrder, unstableTies ? request : '', behaviour.hideKey ?? ''].join('|');
 		let rows = this.listCache?.key === key ? this.listCache.rows : null;
 		if (!rows) {
 			// A server that ignores order_by/order: newest created first, or no order at all
@@ -269,6 +269,7 @@ class JobStore {
 			const keyed = [];
 			for (const job of this.all) {
 				if (q.job_type && job.type !== q.job_type) continue;
+				if (behaviour.hide?.(job)) continue;
 				const ph = this.listPhase(job, nowUs);
 				if (q.state && ph.state !== q.state) continue;
 				const k = listOrder === 'unordered' ? scramble(job.id, 0) : orderBy === 'created' ? job.createdUs : ph.updatedUs;

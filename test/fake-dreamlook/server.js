@@ -317,7 +317,13 @@ function listJobs(fake, q) {
 		query.state = undefined;
 	}
 	const nowUs = fake.nowUs();
-	const page = fake.store.list(query, nowUs, { listOrder: fake.options.listOrder, tieOrder: fake.options.tieOrder });
+	const hidden = fake.options.listHiddenPrompts;
+	const page = fake.store.list(query, nowUs, {
+		listOrder: fake.options.listOrder,
+		tieOrder: fake.options.tieOrder,
+		hide: hidden.length ? (/** @type {any} */ job) => hidden.includes(job.config?.prompt ?? job.config?.instance_prompt) : undefined,
+		hideKey: hidden.join('\u0000'),
+	});
 	const jobs = page.jobs.map((j) => fake.serialize(j, fake.store.listInstant(j, nowUs)));
 	if (fake.options.listShape === 'array') return { status: 200, json: jobs };
 	if (!fake.options.listTotal) return { status: 200, json: { jobs, limit: query.limit, offset: query.offset } };

@@ -7,6 +7,8 @@ describe('wait rhythm', () => {
 	const fake = useFake();
 
 	it('6 jobs at Concurrency 2: each job checked at most once per interval, all out together, paired', async () => {
+		// Per-job GETs, as when the job list does not serve (else it checks the 6 jobs, see batch-wait.test.js).
+		fake.faults.add({ method: 'GET', path: /^\/jobs$/, times: Infinity, action: { status: 404 } });
 		fake.setLatency(30);
 		fake.setOptions({ timing: { queuedMs: 100, runningMs: 900 } });
 		const items = Array.from({ length: 6 }, (_, i) => ({ json: { i } }));

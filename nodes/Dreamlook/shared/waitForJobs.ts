@@ -3,6 +3,7 @@ import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
 import { type DreamlookJob, isFinishedState, JOB_TYPES, type JobTypeKey } from '../api/contract';
 import { getJob } from '../transport/jobs';
+import { BatchStatus, isCompleteJob } from './batchStatus';
 import { mapWithConcurrency } from './concurrency';
 
 export interface PendingJob {
@@ -21,6 +22,17 @@ export interface WaitOptions {
 	intervalMs: number;
 	/** Most GETs in flight per round. */
 	concurrency: number;
+	/**
+	 * Check many jobs (≥ BATCH_MIN_JOBS of a type) with list pages while the list proves usable,
+	 * one GET per job otherwise (see batchStatus.ts). Default: on.
+	 */
+	batch?: boolean;
+}
+
+function groupByType(jobs: PendingJob[]): Map<JobTypeKey, PendingJob[]> {
+	const groups = new Map<JobTypeKey, PendingJob[]>();
+	for (const job of jobs) groups.set(job.type, [...(groups.get(job.type) ?? []), job]);
+	return groups;
 }
 
 /** The last round of status checks starts at most this long before the deadline. */
@@ -48,7 +60,9 @@ function batchWindowMs(intervalMs: number): number {
  * Each job is next checked one interval after its own last answer — the rhythm of the
  * Wait → HTTP Request loop, per job — so with more jobs than Concurrency a slow round does not
  * delay the jobs answered early in it. A GET that fails transiently is logged and retried at the
- * job's next check; the deadline bounds it all (one last check of every job at the deadline).
+ * job's next check; the deadline bounds it all (one last check of every job at the deadline, each
+ * with its own GET). With many jobs of a type, a round reads list pages instead (one request per
+ * up to 100 jobs) while the list proves usable; a job the list did not show gets its own GET.
  */
 export async function waitForJobs(
 	ctx: IExecuteFunctions,
@@ -65,6 +79,7 @@ export async function waitForJobs(
 	// The last round checks every job this long before the deadline, so that it ends by the deadline.
 	const lastRoundAt = deadline - Math.min(LAST_ROUND_MARGIN_MS, options.intervalMs, options.timeoutMs / 10);
 	let lastRoundDone = false;
+	const batches = new Map<JobTypeKey, BatchStatus>();
 
 	while (pending.length > 0 && !lastRoundDone) {
 		const soonest = Math.min(...pending.map((job) => dueAt.get(job.itemIndex) ?? 0));
@@ -72,7 +87,45 @@ export async function waitForJobs(
 
 		const now = Date.now();
 		lastRoundDone = now >= lastRoundAt;
-		const due = pending.filter((job) => lastRoundDone || (dueAt.get(job.itemIndex) ?? 0) <= now + batchWindowMs(options.intervalMs));
+		const dueSoon = (job: PendingJob) => lastRoundDone || (dueAt.get(job.itemIndex) ?? 0) <= now + batchWindowMs(options.intervalMs);
+		const observe = (entry: PendingJob, job: DreamlookJob): boolean => {
+			const previous = lastSeen.get(entry.itemIndex)?.job;
+			if (!previous || progressOf(previous) !== progressOf(job)) {
+				ctx.logger.info(`Dreamlook job ${job.job_id}: ${progressOf(job)}`, {
+					jobId: job.job_id,
+					state: job.state,
+					percentageDone: job.percentage_done ?? undefined,
+				});
+			}
+			lastSeen.set(entry.itemIndex, { job });
+			if (!isFinishedState(job.state)) return false;
+			outcomes.set(entry.itemIndex, job);
+			return true;
+		};
+
+		// Many jobs: one list page shows up to 100 of them (the last round asks each job itself).
+		const shownByList = new Set<PendingJob>();
+		const doneByList = new Set<PendingJob>();
+		if (!lastRoundDone && options.batch !== false) {
+			for (const [type, ofType] of groupByType(pending)) {
+				const batch = batches.get(type) ?? new BatchStatus(ctx, type);
+				batches.set(type, batch);
+				if (!batch.shouldUse(ofType.length) || !ofType.some(dueSoon)) continue;
+				const shown = await batch.check(ofType.map((job) => job.jobId), deadline);
+				if (!shown) continue;
+				const answeredAt = Date.now();
+				for (const entry of ofType) {
+					const job = shown.get(entry.jobId);
+					// Not shown, or ended but shown without its results: its own GET below.
+					if (!job || (isFinishedState(job.state) && !isCompleteJob(job, type))) continue;
+					shownByList.add(entry);
+					dueAt.set(entry.itemIndex, answeredAt + options.intervalMs);
+					if (observe(entry, job)) doneByList.add(entry);
+				}
+			}
+		}
+
+		const due = pending.filter((job) => !shownByList.has(job) && dueSoon(job));
 		const results = await mapWithConcurrency(due.length, options.concurrency, async (index) => {
 			try {
 				return await getJob(ctx, due[index].type, due[index].jobId, due[index].itemIndex, { deadline });
@@ -80,7 +133,7 @@ export async function waitForJobs(
 				dueAt.set(due[index].itemIndex, Date.now() + options.intervalMs);
 			}
 		});
-		const stillPending: PendingJob[] = pending.filter((job) => !due.includes(job));
+		const stillPending: PendingJob[] = pending.filter((job) => !due.includes(job) && !doneByList.has(job));
 		results.forEach((result, index) => {
 			const entry = due[index];
 			if (result.status === 'rejected') {
@@ -96,18 +149,7 @@ export async function waitForJobs(
 				stillPending.push(entry);
 				return;
 			}
-			const job = result.value;
-			const previous = lastSeen.get(entry.itemIndex)?.job;
-			if (!previous || progressOf(previous) !== progressOf(job)) {
-				ctx.logger.info(`Dreamlook job ${job.job_id}: ${progressOf(job)}`, {
-					jobId: job.job_id,
-					state: job.state,
-					percentageDone: job.percentage_done ?? undefined,
-				});
-			}
-			lastSeen.set(entry.itemIndex, { job });
-			if (isFinishedState(job.state)) outcomes.set(entry.itemIndex, job);
-			else stillPending.push(entry);
+			if (!observe(entry, result.value)) stillPending.push(entry);
 		});
 		pending = stillPending;
 	}
