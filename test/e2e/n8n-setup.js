@@ -108,6 +108,21 @@ async function importWorkflowDir(dir, { userFolder, env }) {
 }
 
 /**
+ * Make a workflow active for the next `n8n start`: `publish:workflow` on n8n 2.x,
+ * `update:workflow --active=true` on 1.x (which has no publish command).
+ */
+async function publishWorkflow(id, { userFolder, env }) {
+	const args = rt.N8N_MAJOR === 1 ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`];
+	return checkCli(await rt.runN8n(args, { userFolder, env }), `n8n ${args[0]} ${id}`);
+}
+
+/** The reverse of publishWorkflow: `unpublish:workflow` on 2.x, `update:workflow --active=false` on 1.x. */
+async function unpublishWorkflow(id, { userFolder, env }) {
+	const args = rt.N8N_MAJOR === 1 ? ['update:workflow', `--id=${id}`, '--active=false'] : ['unpublish:workflow', `--id=${id}`];
+	return checkCli(await rt.runN8n(args, { userFolder, env }), `n8n ${args[0]} ${id}`);
+}
+
+/**
  * Output of `n8n execute --rawOutput`: the run JSON (after any log lines).
  * @returns {any|null}
  */
@@ -201,6 +216,8 @@ module.exports = {
 	linkProject,
 	importCredentials,
 	importWorkflowDir,
+	publishWorkflow,
+	unpublishWorkflow,
 	parseExecuteOutput,
 	nodeItems,
 	request,
