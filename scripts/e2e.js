@@ -9,6 +9,8 @@
 //
 // Provisions n8n with scripts/n8n-runtime.js first (a few minutes, once). Everything it makes
 // lives in .e2e/ (git-ignored); the editor screenshot is .e2e/screenshots/editor.png.
+// E2E_N8N_VERSION=1.123.81 runs it against that n8n instead (runtime .n8n-runtime/n8n-<version>,
+// work dir .e2e/run-n8n-<version>, screenshots .e2e/screenshots-n8n-<version>).
 // Last line: "N passed, N failed". Exit code 0 only when nothing failed.
 'use strict';
 
@@ -16,6 +18,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const net = require('node:net');
 
+if (process.env.E2E_N8N_VERSION) process.env.N8N_RUNTIME_N8N_VERSION = process.env.E2E_N8N_VERSION;
 const rt = require('./n8n-runtime');
 const setup = require('../test/e2e/n8n-setup');
 const wt = require('../test/e2e/workflow-tools');
@@ -23,11 +26,12 @@ const { startFakeDreamlook, DEFAULT_API_KEY, startRecorder } = require('../test/
 
 const PROJECT_DIR = rt.PROJECT_DIR;
 const E2E_DIR = path.join(PROJECT_DIR, '.e2e');
-const WORK = path.join(E2E_DIR, 'run');
+const OTHER_VERSION = rt.N8N_VERSION === rt.DEFAULT_N8N_VERSION ? '' : `-n8n-${rt.N8N_VERSION}`;
+const WORK = path.join(E2E_DIR, `run${OTHER_VERSION}`);
 const USER_FOLDER = path.join(WORK, 'n8n');
 const HOME_DIR = path.join(WORK, 'home');
 const FILES_DIR = path.join(WORK, 'files'); // where example workflows may write
-const SCREENSHOT_DIR = path.join(E2E_DIR, 'screenshots');
+const SCREENSHOT_DIR = path.join(E2E_DIR, `screenshots${OTHER_VERSION}`);
 const WORKFLOW_DIR = path.join(PROJECT_DIR, 'test', 'e2e', 'workflows');
 const EXAMPLES_DIR = path.join(PROJECT_DIR, 'examples');
 const TRIGGER_DIST = path.join(PROJECT_DIR, 'dist', 'nodes', 'Dreamlook', 'DreamlookTrigger.node.js');

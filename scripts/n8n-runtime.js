@@ -391,12 +391,26 @@ function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 }
 
 /**
- * Run one n8n CLI command (import:*, execute, publish:workflow, ...) to completion.
+ * n8n 1.x has no publish:workflow / unpublish:workflow: activation is `update:workflow --active`.
+ * @param {string[]} args
+ */
+function compatArgs(args) {
+	if (N8N_MAJOR !== 1) return args;
+	const [cmd, ...rest] = args;
+	if (cmd === 'publish:workflow') return ['update:workflow', ...rest, '--active=true'];
+	if (cmd === 'unpublish:workflow') return ['update:workflow', ...rest, '--active=false'];
+	return args;
+}
+
+/**
+ * Run one n8n CLI command (import:*, execute, publish:workflow, ...) to completion. On n8n 1.x,
+ * publish:workflow and unpublish:workflow become `update:workflow --active=true|false`.
  * @param {string[]} args
  * @param {{userFolder: string, env?: Record<string,string>, timeoutMs?: number, brokerPort?: number, echo?: boolean}} o
  */
 async function runN8n(args, { userFolder, env, timeoutMs = 3 * 60_000, brokerPort, echo = false }) {
 	if (!fs.existsSync(N8N_BIN)) fail(`n8n is not provisioned: run node scripts/n8n-runtime.js first`);
+	args = compatArgs(args);
 	userFolder = path.resolve(userFolder);
 	fs.mkdirSync(userFolder, { recursive: true });
 	return run(NODE24, [N8N_BIN, ...args], {

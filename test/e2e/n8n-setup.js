@@ -107,19 +107,14 @@ async function importWorkflowDir(dir, { userFolder, env }) {
 	return checkCli(await rt.runN8n(['import:workflow', '--separate', `--input=${dir}`], { userFolder, env }), 'n8n import:workflow');
 }
 
-/**
- * Make a workflow active for the next `n8n start`: `publish:workflow` on n8n 2.x,
- * `update:workflow --active=true` on 1.x (which has no publish command).
- */
+/** Make a workflow active for the next `n8n start` (`update:workflow --active=true` on 1.x, see rt.runN8n). */
 async function publishWorkflow(id, { userFolder, env }) {
-	const args = rt.N8N_MAJOR === 1 ? ['update:workflow', `--id=${id}`, '--active=true'] : ['publish:workflow', `--id=${id}`];
-	return checkCli(await rt.runN8n(args, { userFolder, env }), `n8n ${args[0]} ${id}`);
+	return checkCli(await rt.runN8n(['publish:workflow', `--id=${id}`], { userFolder, env }), `n8n publish:workflow ${id}`);
 }
 
-/** The reverse of publishWorkflow: `unpublish:workflow` on 2.x, `update:workflow --active=false` on 1.x. */
+/** The reverse of publishWorkflow. */
 async function unpublishWorkflow(id, { userFolder, env }) {
-	const args = rt.N8N_MAJOR === 1 ? ['update:workflow', `--id=${id}`, '--active=false'] : ['unpublish:workflow', `--id=${id}`];
-	return checkCli(await rt.runN8n(args, { userFolder, env }), `n8n ${args[0]} ${id}`);
+	return checkCli(await rt.runN8n(['unpublish:workflow', `--id=${id}`], { userFolder, env }), `n8n unpublish:workflow ${id}`);
 }
 
 /**
