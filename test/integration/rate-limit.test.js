@@ -44,3 +44,62 @@ describe('429 under load', () => {
 		});
 	}, 30000);
 });
+
+describe('Concurrency Auto (the default)', () => {
+	const fake = useFake();
+	const items = (count) => Array.from({ length: count }, (_, i) => ({ json: { i } }));
+
+	/** Every item has exactly one job with its own prompt, paired to its input. */
+	function expectOneJobEach(result, count) {
+		expect(result.error).toBeUndefined();
+		const output = result.outputOf(NODE_NAME);
+		expect(output).toHaveLength(count);
+		expect(output.filter((item) => item.json.error)).toEqual([]);
+		const prompts = fake.jobs().map((job) => job.config.prompt);
+		expect(prompts).toHaveLength(count);
+		expect(new Set(prompts).size).toBe(count);
+		output.forEach((item, index) => expect(fake.getJob(item.json.job_id).config.prompt).toBe(`rate limit item ${index}`));
+	}
+
+	it('no server limit: starts at 8 and grows past the former fixed 10 while answers stay fast', async () => {
+		fake.setLatency(100);
+		fake.resetStats();
+		const result = await runDreamlook(fake, createOnly(), { inputItems: items(60) });
+		expectOneJobEach(result, 60);
+		expect(fake.stats.maxInFlight).toBeGreaterThan(10);
+		expect(fake.stats.maxInFlight).toBeLessThanOrEqual(64);
+		// The first 8 go out before any answer: nothing above 8 is in flight in the first 100 ms.
+		const posts = requestsTo(fake, 'POST', '/image_gen');
+		const firstAnswerAt = Math.min(...posts.map((entry) => entry.at + entry.durationMs));
+		expect(posts.filter((entry) => entry.at < firstAnswerAt - 5).length).toBeLessThanOrEqual(8);
+	}, 30000);
+
+	it('a server that allows 5 in flight (429 + Retry-After above): every item once, 429s stop after the first burst', async () => {
+		fake.setLatency(50);
+		fake.setMaxInFlight(5, { retryAfter: 1 });
+		const result = await runDreamlook(fake, createOnly(), { inputItems: items(40) });
+		expectOneJobEach(result, 40);
+		const posts = requestsTo(fake, 'POST', '/image_gen');
+		const rejected = posts.filter((entry) => entry.status === 429);
+		expect(rejected.length).toBeGreaterThan(0);
+		// The limit is learned: 429s come in the first burst only, not again for every wave of items.
+		const firstRejectedAt = Math.min(...rejected.map((entry) => entry.at));
+		expect(rejected.filter((entry) => entry.at > firstRejectedAt + 300).length).toBeLessThanOrEqual(2);
+	}, 30000);
+
+	it('an option stored as a number keeps that fixed number (no growth)', async () => {
+		fake.setLatency(50);
+		fake.resetStats();
+		const result = await runDreamlook(fake, createOnly({ concurrency: 3 }), { inputItems: items(20) });
+		expectOneJobEach(result, 20);
+		expect(fake.stats.maxInFlight).toBe(3);
+	}, 30000);
+
+	it('"auto" from an expression is Auto', async () => {
+		fake.setLatency(100);
+		fake.resetStats();
+		const result = await runDreamlook(fake, createOnly({ concurrency: '={{ "auto" }}' }), { inputItems: items(40) });
+		expectOneJobEach(result, 40);
+		expect(fake.stats.maxInFlight).toBeGreaterThan(10);
+	}, 30000);
+});

@@ -1,6 +1,7 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { BASE_MODELS, MODEL_TYPES } from '../api/contract';
+import { readConcurrency } from '../shared/runConcurrency';
 import type { InputChecker } from '../shared/validate';
 
 type Show = Record<string, Array<string | boolean>>;
@@ -107,9 +108,10 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 50 },
-				default: 10,
-				description: 'How many requests to Dreamlook may be in flight at once across items (1 = one at a time)',
+				typeOptions: { minValue: 0, maxValue: 64 },
+				default: 0,
+				description:
+					'Most requests to Dreamlook in flight at once across items. 0 = Auto: starts at 8, grows while Dreamlook answers fast, backs off on a rate limit (429) or slower answers, never above 64. A number fixes it (1 = one at a time).',
 			},
 			{
 				displayName: 'Max Image Size (MB)',
@@ -142,6 +144,7 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 
 export interface CreateOptions {
 	binaryPrefix: string;
+	/** 0 = Auto (CONCURRENCY_AUTO), else the fixed limit. */
 	concurrency: number;
 	pollIntervalMs: number;
 	timeoutMs: number;
@@ -154,7 +157,7 @@ export function readCreateOptions(options: Record<string, unknown>, timeoutSecon
 	const prefix = typeof options.binaryPrefix === 'string' && options.binaryPrefix.trim() ? options.binaryPrefix.trim() : 'data';
 	return {
 		binaryPrefix: prefix,
-		concurrency: Math.floor(positive(options.concurrency, 10)),
+		concurrency: readConcurrency(options.concurrency),
 		pollIntervalMs: positive(options.pollInterval, intervalSeconds) * 1000,
 		timeoutMs: positive(options.timeout, timeoutSeconds) * 1000,
 		maxImageBytes: Math.round(positive(options.maxImageSizeMb, 50) * 1024 * 1024),

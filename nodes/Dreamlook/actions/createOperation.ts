@@ -12,6 +12,7 @@ import { mapWithConcurrency } from '../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
 import { jobToJson } from '../shared/output';
 import { createOnce } from '../shared/retrySafeCreate';
+import { setUpConcurrency } from '../shared/runConcurrency';
 import { InputChecker } from '../shared/validate';
 import { waitForJobs } from '../shared/waitForJobs';
 import { readCreateOptions } from './common.descriptions';
@@ -27,12 +28,6 @@ export interface CreateOperationSpec {
 	timeoutSeconds: number;
 	intervalSeconds: number;
 }
-
-/**
- * Create requests start at least this far apart (at most 100 a second): with many items, their
- * requests stay spread instead of leaving in waves (see mapWithConcurrency).
- */
-const CREATE_START_SPACING_MS = 10;
 
 interface Created {
 	itemIndex: number;
@@ -96,13 +91,15 @@ export async function executeCreateOperation(
 	const firstInvalid = outcomes.find((outcome) => outcome instanceof Error);
 	if (firstInvalid && !ctx.continueOnFail()) throw firstInvalid;
 
-	// 2. Create each item's job at most once per execution (see shared/retrySafeCreate.ts).
+	// 2. Create each item's job at most once per execution (see shared/retrySafeCreate.ts), with
+	// the Concurrency option's limits (Auto: learned from Dreamlook's answers, see shared/runConcurrency.ts).
+	const concurrency = setUpConcurrency(ctx, options.concurrency);
 	const toCreate = bodies.flatMap((body, itemIndex) => (body ? [itemIndex] : []));
 	const results = await mapWithConcurrency(
 		toCreate.length,
-		options.concurrency,
+		concurrency.creates,
 		async (index) => await createOnce(ctx, spec.type, bodies[toCreate[index]] as IDataObject, toCreate[index]),
-		{ minStartIntervalMs: CREATE_START_SPACING_MS, signal: ctx.getExecutionCancelSignal() },
+		{ minStartIntervalMs: concurrency.createSpacingMs, signal: ctx.getExecutionCancelSignal() },
 	);
 	const created: Created[] = [];
 	const toWait: Created[] = [];
@@ -134,7 +131,7 @@ export async function executeCreateOperation(
 		? await waitForJobs(ctx, toWait.map((entry) => ({ ...entry, type: spec.type, checkAtOnce: entry.reused })), {
 				timeoutMs: options.timeoutMs,
 				intervalMs: options.pollIntervalMs,
-				concurrency: options.concurrency,
+				concurrency: concurrency.waits,
 				deadline,
 			})
 		: new Map<number, DreamlookJob | Error>();
@@ -147,7 +144,7 @@ export async function executeCreateOperation(
 	}
 
 	// 5. Download every image as binary data, all within the same deadline.
-	const downloads = await mapWithConcurrency(toDownload.length, options.concurrency, async (index) =>
+	const downloads = await mapWithConcurrency(toDownload.length, concurrency.downloads, async (index) =>
 		await downloadImages(ctx, toDownload[index].job, {
 			prefix: options.binaryPrefix,
 			type: spec.type,
