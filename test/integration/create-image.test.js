@@ -94,8 +94,8 @@ describe('Image → Create in a workflow', () => {
 
 	it('fails an item whose job ends in failure, with the reason', async () => {
 		const result = await runDreamlook(fake, imageParameters({ prompt: 'FAIL_ME please' }));
-		expect(result.error?.message).toMatch(/^Dreamlook image generation job ig_\w+ failed: test_failure_requested/);
-		expect(result.error?.description).toMatch(/The prompt contains FAIL_ME/);
+		expect(result.error?.message).toMatch(/^The image generation job ig_\w+ failed on Dreamlook: The prompt contains FAIL_ME$/);
+		expect(result.error?.description).toMatch(/failure code: test_failure_requested/);
 	});
 
 	it('stops at the timeout and names the job, its last state and the ways out', async () => {

@@ -46,7 +46,7 @@ describe('bad input is stopped before any paid request', () => {
 		let result = await runDreamlook(fake, getJob('ig_12/../x'));
 		expect(result.error?.message).toMatch(/is not a Dreamlook job ID/);
 		result = await runDreamlook(fake, { ...getJob('db_abcdefgh'), jobType: 'imageGen' });
-		expect(result.error?.message).toMatch(/is a training \(dreambooth\) job, not image generation/);
+		expect(result.error?.message).toMatch(/is a DreamBooth training job, not an image generation job/);
 		expect(fake.requests).toHaveLength(0);
 	});
 

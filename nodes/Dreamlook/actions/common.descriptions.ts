@@ -1,6 +1,6 @@
 import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
-import { BASE_MODELS, MODEL_TYPES } from '../api/contract';
+import { BASE_MODELS, MODEL_TYPES, modelTypeOf } from '../api/contract';
 import { readConcurrency } from '../shared/runConcurrency';
 import type { InputChecker } from '../shared/validate';
 
@@ -8,11 +8,17 @@ type Show = Record<string, Array<string | boolean>>;
 
 export const modelTypeOptions = Object.values(MODEL_TYPES).map((model) => ({ name: model.label, value: model.value }));
 
-export const baseModelOptions = BASE_MODELS.map((model) => ({
-	name: model.label,
-	value: model.value,
-	description: model.modelType === 'sdxl-v1' ? 'Use with model type Stable Diffusion XL' : 'Use with model type Stable Diffusion 1.5',
-}));
+/** The value of the first option of Base Model / Scheduler: "the model type's default", resolved by the node. */
+export const MODEL_DEFAULT = '';
+
+export const baseModelOptions = [
+	{ name: 'Default of the Model Type', value: MODEL_DEFAULT, description: Object.values(MODEL_TYPES).map((model) => `${model.label}: ${model.defaultBaseModel}`).join('; ') },
+	...BASE_MODELS.map((model) => ({
+		name: model.label,
+		value: model.value,
+		description: `A ${modelTypeOf(model.modelType)?.label ?? model.modelType} model: use with that model type`,
+	})),
+];
 
 /** The "Additional Fields" collection of an operation, with its options sorted as the linter expects. */
 export function additionalFieldsCollection(show: Show, options: INodeProperties[]): INodeProperties {
@@ -33,7 +39,7 @@ export function baseModelField(description: string): INodeProperties {
 		name: 'baseModel',
 		type: 'options',
 		options: baseModelOptions,
-		default: 'stable-diffusion-v1-5',
+		default: MODEL_DEFAULT,
 		description,
 	};
 }
@@ -70,7 +76,7 @@ export function waitForCompletionField(show: Show, what: string): INodePropertie
 		name: 'waitForCompletion',
 		type: 'boolean',
 		default: false,
-		description: `Whether to wait until the job has finished and return ${what}. Off: return the job ID at once.`,
+		description: `Whether to wait until the job has finished and return ${what}. Off: return the job ID at once. May differ per item.`,
 		displayOptions: { show },
 	};
 }
@@ -82,7 +88,7 @@ export function downloadImagesField(show: Show): INodeProperties {
 		type: 'boolean',
 		default: true,
 		description:
-			'Whether to attach each generated image as binary data (data_0, data_1, …) on the item. Dreamlook\'s image links expire after one hour.',
+			'Whether to attach each generated image as binary data (data_0, data_1, …) on the item. Dreamlook\'s image links expire after one hour. May differ per item.',
 		displayOptions: { show },
 	};
 }
@@ -95,6 +101,7 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
+		description: 'Settings of the whole run, one value for all items: an expression that differs per item is an error',
 		displayOptions: { show },
 		options: [
 			{

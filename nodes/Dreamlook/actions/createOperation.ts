@@ -6,16 +6,15 @@
 import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { type DreamlookJob, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { type DreamlookJob, jobNoun, JOB_TYPES, type JobTypeKey } from '../api/contract';
 import { downloadImages } from '../shared/binary';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
-import { jobToJson } from '../shared/output';
+import { failureReason, failureText, jobToJson } from '../shared/output';
 import { createOnce } from '../shared/retrySafeCreate';
 import { setUpConcurrency } from '../shared/runConcurrency';
-import { InputChecker } from '../shared/validate';
 import { waitForJobs } from '../shared/waitForJobs';
-import { readCreateOptions } from './common.descriptions';
+import { type ItemSettings, readItemSettings, readRunOptions } from './createSettings';
 
 /** What distinguishes one create operation from another; the rest is this pipeline. */
 export interface CreateOperationSpec {
@@ -36,16 +35,21 @@ interface Created {
 }
 
 function endedError(ctx: IExecuteFunctions, type: JobTypeKey, job: DreamlookJob, itemIndex: number): NodeOperationError {
-	const label = `${JOB_TYPES[type].label.toLowerCase()} job ${job.job_id}`;
+	const what = `The ${jobNoun(type)} ${job.job_id}`;
 	if (job.state === 'failure') {
-		const reason = typeof job.failure_reason === 'string' ? job.failure_reason : JSON.stringify(job.failure_reason ?? 'not given');
-		const data = job.failure_reason_data ? ` Details: ${JSON.stringify(job.failure_reason_data).slice(0, 300)}.` : '';
-		return new NodeOperationError(ctx.getNode(), `Dreamlook ${label} failed: ${reason}`, {
+		const text = failureText(job);
+		const reason = failureReason(job);
+		const message = text
+			? `${what} failed on Dreamlook: ${text}`
+			: `${what} failed on Dreamlook${reason ? ` (reason: ${reason})` : ', which gave no reason'}`;
+		return new NodeOperationError(ctx.getNode(), message, {
 			itemIndex,
-			description: `Dreamlook ran the job but it ended in failure.${data} Check the prompt, images and model, then run again. Failed jobs are usually not charged.`,
+			description:
+				`${text && reason ? `Dreamlook's failure code: ${reason}. ` : ''}Dreamlook ran the job and it ended in failure. ` +
+				'Check the prompt, images and model, then run the item again. Failed jobs are usually not charged.',
 		});
 	}
-	return new NodeOperationError(ctx.getNode(), `Dreamlook ${label} ended in state "${job.state}" without results`, {
+	return new NodeOperationError(ctx.getNode(), `${what} ended in state "${job.state}" without results`, {
 		itemIndex,
 		description: `The job will not finish: "${job.state}" is not a success. Look at it with Job → Get or on the dreamlook.ai dashboard, then run the item again if needed.`,
 	});
@@ -64,25 +68,23 @@ function failFast(ctx: IExecuteFunctions, error: Error, itemIndex: number, creat
 	return error;
 }
 
-/** Reads the shared create fields (wait, download, simplify, options) and runs the pipeline. */
+/** Reads the shared create fields (wait, download, simplify per item; options per run) and runs the pipeline. */
 export async function executeCreateOperation(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	spec: CreateOperationSpec,
 ): Promise<INodeExecutionData[]> {
 	// 1. Settings and every item's body, checked before anything is sent.
-	const check = new InputChecker(ctx.getNode(), 0);
-	const options = readCreateOptions(ctx.getNodeParameter('options', 0, {}) as IDataObject, spec.timeoutSeconds, spec.intervalSeconds);
-	const waitForCompletion = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', 0, spec.waitByDefault), spec.waitByDefault);
-	const download = spec.producesImages && waitForCompletion && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', 0, true), true);
-	const simplify = check.boolean('Simplify', ctx.getNodeParameter('simplify', 0, true), true);
+	const options = readRunOptions(ctx, items.length, spec);
 	const startedAt = Date.now();
 	const deadline = startedAt + options.timeoutMs;
 
 	const outcomes: ItemOutcome[] = new Array(items.length);
 	const bodies: Array<IDataObject | undefined> = new Array(items.length);
+	const settings: ItemSettings[] = new Array(items.length);
 	for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 		try {
+			settings[itemIndex] = readItemSettings(ctx, itemIndex, spec);
 			bodies[itemIndex] = spec.buildBody(ctx, itemIndex) as IDataObject;
 		} catch (error) {
 			outcomes[itemIndex] = error as Error;
@@ -119,7 +121,7 @@ export async function executeCreateOperation(
 			return;
 		}
 		created.push({ itemIndex, jobId, reused });
-		if (waitForCompletion) toWait.push({ itemIndex, jobId, reused });
+		if (settings[itemIndex].wait) toWait.push({ itemIndex, jobId, reused });
 		else outcomes[itemIndex] = { json: { job_id: jobId, job_type: pathSegment, state: 'queued', ...(reused ? { reused: true } : {}) } };
 	});
 	// 3. Stop before waiting when a create failed: its error lists the jobs the others created.
@@ -139,8 +141,8 @@ export async function executeCreateOperation(
 	for (const [itemIndex, result] of finished) {
 		if (result instanceof Error) outcomes[itemIndex] = result;
 		else if (result.state !== 'success') outcomes[itemIndex] = endedError(ctx, spec.type, result, itemIndex);
-		else if (download) toDownload.push({ itemIndex, job: result });
-		else outcomes[itemIndex] = { json: jobToJson(result, simplify) };
+		else if (settings[itemIndex].download) toDownload.push({ itemIndex, job: result });
+		else outcomes[itemIndex] = { json: jobToJson(result, settings[itemIndex].simplify) };
 	}
 
 	// 5. Download every image as binary data, all within the same deadline.
@@ -158,7 +160,7 @@ export async function executeCreateOperation(
 		outcomes[itemIndex] =
 			result.status === 'rejected'
 				? (result.reason as Error)
-				: { json: jobToJson(job, simplify), binary: result.value as IBinaryKeyData };
+				: { json: jobToJson(job, settings[itemIndex].simplify), binary: result.value as IBinaryKeyData };
 	});
 
 	// 6. One output item per input item, paired; the first failure stops the node unless Continue On Fail.

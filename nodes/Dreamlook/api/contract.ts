@@ -11,7 +11,8 @@ export const DEFAULT_BASE_URL = 'https://api.dreamlook.ai';
 export const JOB_TYPES = {
 	imageGen: {
 		label: 'Image Generation',
-		/** For sentences: "an image generation job". */
+		/** For sentences: "an image generation job" (see jobNoun). */
+		noun: 'image generation job',
 		article: 'an',
 		pathSegment: 'image-gen',
 		// The docs spell it once with an underscore: tried once when the hyphen gives 404.
@@ -21,6 +22,7 @@ export const JOB_TYPES = {
 	},
 	dreambooth: {
 		label: 'Training (DreamBooth)',
+		noun: 'DreamBooth training job',
 		article: 'a',
 		pathSegment: 'dreambooth',
 		alternatePathSegment: undefined,
@@ -29,6 +31,7 @@ export const JOB_TYPES = {
 	},
 	dreamboothImageGen: {
 		label: 'Train and Generate',
+		noun: 'train-and-generate job',
 		article: 'a',
 		pathSegment: 'dreambooth_image_gen',
 		alternatePathSegment: undefined,
@@ -39,6 +42,12 @@ export const JOB_TYPES = {
 
 export type JobTypeKey = keyof typeof JOB_TYPES;
 export const JOB_TYPE_KEYS = Object.keys(JOB_TYPES) as JobTypeKey[];
+
+/** "image generation job", or with `withArticle` "an image generation job", for messages. */
+export function jobNoun(type: JobTypeKey, withArticle = false): string {
+	const spec = JOB_TYPES[type];
+	return withArticle ? `${spec.article} ${spec.noun}` : spec.noun;
+}
 
 export function jobPath(type: JobTypeKey, jobId: string, alternate = false): string {
 	const spec = JOB_TYPES[type];
@@ -122,11 +131,42 @@ export const LIMITS = {
 	trainingImagesMax: 100,
 } as const;
 
+/**
+ * The two model types and every default that depends on them (Dreamlook's SD 1.5 and SDXL guides).
+ * The node's fields leave these empty ("the model type's default") and resolve them here.
+ */
 export const MODEL_TYPES = {
-	sd15: { value: 'sd-v1', label: 'Stable Diffusion 1.5', defaultBaseModel: 'stable-diffusion-v1-5', defaultScheduler: 'dpm++' },
-	sdxl: { value: 'sdxl-v1', label: 'Stable Diffusion XL', defaultBaseModel: 'stable-diffusion-xl-v1-0', defaultScheduler: 'dpmpp-2m-karras' },
+	sd15: {
+		value: 'sd-v1',
+		label: 'Stable Diffusion 1.5',
+		defaultBaseModel: 'stable-diffusion-v1-5',
+		defaultScheduler: 'dpm++',
+		/** Image generation: denoising steps and guidance scale. */
+		imageSteps: 20,
+		guidanceScale: 7.5,
+		training: { steps: 1200, learningRate: 1e-6 },
+	},
+	sdxl: {
+		value: 'sdxl-v1',
+		label: 'Stable Diffusion XL',
+		defaultBaseModel: 'stable-diffusion-xl-v1-0',
+		defaultScheduler: 'dpmpp-2m-karras',
+		imageSteps: 20,
+		guidanceScale: 7.5,
+		// Text-encoder rates exist for SDXL only; Dreamlook requires learning_rate_te2 = 0.
+		training: { steps: 1500, learningRate: 1e-5, learningRateTe1: 3e-6, learningRateTe2: 0 },
+	},
 } as const;
 
+export type ModelTypeSpec = (typeof MODEL_TYPES)[keyof typeof MODEL_TYPES];
+export type ModelTypeValue = ModelTypeSpec['value'];
+
+/** The model type with this API value (`sd-v1`, `sdxl-v1`); undefined when unknown. */
+export function modelTypeOf(value: unknown): ModelTypeSpec | undefined {
+	return Object.values(MODEL_TYPES).find((model) => model.value === value);
+}
+
+/** Base models seen in working clients; others may exist, so an unknown value is sent as given. */
 export const BASE_MODELS = [
 	{ value: 'stable-diffusion-v1-5', label: 'Stable Diffusion 1.5', modelType: 'sd-v1' },
 	{ value: 'realistic-vision-v5-1', label: 'Realistic Vision 5.1', modelType: 'sd-v1' },
@@ -134,6 +174,11 @@ export const BASE_MODELS = [
 	{ value: 'stable-diffusion-xl-v1-0', label: 'Stable Diffusion XL 1.0', modelType: 'sdxl-v1' },
 	{ value: 'realism-engine-sdxl-v3-0', label: 'Realism Engine SDXL 3.0', modelType: 'sdxl-v1' },
 ] as const;
+
+/** The known base model with this value; undefined for one the contract does not list. */
+export function baseModelOf(value: unknown): (typeof BASE_MODELS)[number] | undefined {
+	return BASE_MODELS.find((model) => model.value === value);
+}
 
 export const SCHEDULERS = ['dpm++', 'dpmpp-2m-karras', 'euler', 'euler-a', 'ddim'] as const;
 

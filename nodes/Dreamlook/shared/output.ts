@@ -25,6 +25,42 @@ export function checkpointsOf(job: DreamlookJob): Array<{ checkpoint_id: string;
 	}));
 }
 
+const TEXT_KEYS = ['detail', 'message', 'msg', 'reason', 'error', 'description'] as const;
+const FAILURE_TEXT_MAX = 500;
+
+function textOf(value: unknown, depth = 0): string | undefined {
+	if (value === undefined || value === null || depth > 3) return undefined;
+	if (typeof value === 'string') return value.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() || undefined;
+	if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+	if (Array.isArray(value)) {
+		const parts = value.map((entry) => textOf(entry, depth + 1)).filter((part): part is string => Boolean(part));
+		return parts.length ? parts.join('; ') : undefined;
+	}
+	if (typeof value === 'object') {
+		for (const key of TEXT_KEYS) {
+			const text = textOf((value as Record<string, unknown>)[key], depth + 1);
+			if (text) return text;
+		}
+		const json = JSON.stringify(value);
+		return json === '{}' ? undefined : json;
+	}
+	return undefined;
+}
+
+/**
+ * Dreamlook's readable account of a failure: `failure_reason_data` as text (a string, or the
+ * detail/message/msg/reason/error of an object or list), at most 500 characters; undefined when absent.
+ */
+export function failureText(job: DreamlookJob): string | undefined {
+	const text = textOf(job.failure_reason_data);
+	return text && text.length > FAILURE_TEXT_MAX ? `${text.slice(0, FAILURE_TEXT_MAX - 1)}…` : text;
+}
+
+/** Dreamlook's failure code (`failure_reason`) as text; undefined when absent. */
+export function failureReason(job: DreamlookJob): string | undefined {
+	return textOf(job.failure_reason)?.slice(0, FAILURE_TEXT_MAX);
+}
+
 /** The few fields most workflows need; the raw job is one option away. */
 export function simplifyJob(job: DreamlookJob): IDataObject {
 	const simple: IDataObject = {
@@ -47,7 +83,10 @@ export function simplifyJob(job: DreamlookJob): IDataObject {
 		const loras = checkpoints.filter((c) => c.is_extracted_lora).map((c) => c.checkpoint_id);
 		if (loras.length > 0) simple.lora_checkpoint_ids = loras;
 	}
-	if (job.state === 'failure') simple.failure_reason = (job.failure_reason as IDataObject | string) ?? null;
+	if (job.state === 'failure') {
+		simple.failure_reason = (job.failure_reason as IDataObject | string) ?? null;
+		simple.failure_message = failureText(job) ?? null;
+	}
 	return simple;
 }
 

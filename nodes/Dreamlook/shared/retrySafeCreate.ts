@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 
-import { DRY_RUN_ID_PREFIX, isFinishedState, IDEMPOTENCY_TAG_KEY, JOB_TYPES, type JobTypeKey, REQUEST_TAG_KEY } from '../api/contract';
+import { DRY_RUN_ID_PREFIX, isFinishedState, IDEMPOTENCY_TAG_KEY, jobNoun, type JobTypeKey, REQUEST_TAG_KEY } from '../api/contract';
 import { isOutcomeUnknownError } from '../transport/errors';
 import { createJob, findJobByTag } from '../transport/jobs';
 import { bodyHashOf, type CreateIdentity, type CreateLedger, idempotencyTagOf, processLedger, requestTagOf } from './createLedger';
@@ -27,12 +27,11 @@ export function identityOf(ctx: IExecuteFunctions, itemIndex: number, body: IDat
 }
 
 function stillUnknownError(ctx: IExecuteFunctions, type: JobTypeKey, itemIndex: number, tag: string): NodeApiError {
-	const spec = JOB_TYPES[type];
 	return new NodeApiError(
 		ctx.getNode(),
 		{ method: 'POST', idempotencyTag: tag },
 		{
-			message: `An earlier try of this node sent item ${itemIndex + 1}'s request to create ${spec.article} ${spec.label.toLowerCase()} job without a clear answer: the job may have been created`,
+			message: `An earlier try of this node sent item ${itemIndex + 1}'s request to create ${jobNoun(type, true)} without a clear answer: the job may have been created`,
 			description:
 				'The request is not sent again, since a second attempt could start a second paid job, and the job could not be found ' +
 				`in Dreamlook's job list by its tag (${IDEMPOTENCY_TAG_KEY} = ${tag}). Check Job → Get Many or the dreamlook.ai dashboard ` +

@@ -1,7 +1,20 @@
 import type { INode } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { JOB_ID_PATTERN, JOB_TYPES, type JobTypeKey, jobTypeOfId, LIMITS } from '../api/contract';
+import {
+	BASE_MODELS,
+	baseModelOf,
+	JOB_ID_PATTERN,
+	jobNoun,
+	type JobTypeKey,
+	jobTypeOfId,
+	JOB_TYPES,
+	LIMITS,
+	MODEL_TYPES,
+	modelTypeOf,
+	type ModelTypeSpec,
+	SCHEDULERS,
+} from '../api/contract';
 
 /** Checks run before any request is sent: bad input must never cost a paid job. */
 export class InputChecker {
@@ -82,6 +95,50 @@ export class InputChecker {
 		return text;
 	}
 
+	/** The Model Type field (or an expression giving sd-v1 / sdxl-v1). */
+	modelType(value: unknown): ModelTypeSpec {
+		const model = modelTypeOf(typeof value === 'string' ? value.trim() : value);
+		if (!model) {
+			const values = Object.values(MODEL_TYPES).map((candidate) => `"${candidate.value}" (${candidate.label})`).join(' or ');
+			const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : String(JSON.stringify(value)).slice(0, 40);
+			this.fail('Model Type', `must be ${values} (got ${shown})`, 'Pick a model type from the list; an expression must give sd-v1 or sdxl-v1.');
+		}
+		return model;
+	}
+
+	/**
+	 * Base Model: empty means the model type's default; a base model the contract knows must belong to
+	 * the chosen model type. Unlisted names are sent as given (Dreamlook may offer more).
+	 */
+	baseModel(value: unknown, model: ModelTypeSpec): string {
+		const name = typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : String(value);
+		if (!name) return model.defaultBaseModel;
+		if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) {
+			this.fail('Base Model', `"${name.slice(0, 60)}" is not a model name`, 'Pick a base model from the list, or leave the field out for the model type\'s default.');
+		}
+		const known = baseModelOf(name);
+		if (known && known.modelType !== model.value) {
+			const own = modelTypeOf(known.modelType);
+			const fitting = BASE_MODELS.filter((candidate) => candidate.modelType === model.value).map((candidate) => candidate.label).join(', ');
+			this.fail(
+				'Base Model',
+				`${known.label} is a ${own?.label ?? known.modelType} model, but Model Type is ${model.label}`,
+				`Pick a ${model.label} base model (${fitting}), remove Base Model to use ${model.defaultBaseModel}, or set Model Type to ${own?.label ?? known.modelType}.`,
+			);
+		}
+		return name;
+	}
+
+	/** Scheduler: empty means the model type's default; otherwise one of the contract's schedulers. */
+	scheduler(value: unknown, model: ModelTypeSpec): string {
+		const name = typeof value === 'string' ? value.trim() : value === undefined || value === null ? '' : String(value);
+		if (!name) return model.defaultScheduler;
+		if (!(SCHEDULERS as readonly string[]).includes(name)) {
+			this.fail('Scheduler', `"${name.slice(0, 40)}" is not a scheduler Dreamlook offers`, `Use one of ${SCHEDULERS.join(', ')}, or remove Scheduler to use ${model.defaultScheduler}.`);
+		}
+		return name;
+	}
+
 	jobId(value: unknown, type?: JobTypeKey): string {
 		const jobId = this.text('Job ID', value, 'Enter the job_id returned by a Create operation, e.g. ig_abc12345.');
 		if (!JOB_ID_PATTERN.test(jobId)) {
@@ -91,7 +148,7 @@ export class InputChecker {
 		if (type && ownType && ownType !== type) {
 			this.fail(
 				'Job ID',
-				`${jobId} is a ${JOB_TYPES[ownType].label.toLowerCase()} job, not ${JOB_TYPES[type].label.toLowerCase()}`,
+				`${jobId} is ${jobNoun(ownType, true)}, not ${jobNoun(type, true)}`,
 				`Set "Job Type" to "${JOB_TYPES[ownType].label}" or to "From Job ID".`,
 			);
 		}

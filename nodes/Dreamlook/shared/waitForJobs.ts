@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 
-import { type DreamlookJob, isFinishedState, JOB_TYPES, type JobTypeKey } from '../api/contract';
+import { type DreamlookJob, isFinishedState, jobNoun, type JobTypeKey } from '../api/contract';
 import { getJob } from '../transport/jobs';
 import { BatchStatus, isCompleteJob } from './batchStatus';
 import { mapWithConcurrency } from './concurrency';
@@ -162,7 +162,7 @@ export async function waitForJobs(
 			entry.itemIndex,
 			new NodeOperationError(
 				ctx.getNode(),
-				`Dreamlook ${JOB_TYPES[entry.type].label.toLowerCase()} job ${entry.jobId} did not finish within ${Math.round(options.timeoutMs / 1000)} s (last state: ${lastState})`,
+				`Dreamlook ${jobNoun(entry.type)} ${entry.jobId} did not finish within ${Math.round(options.timeoutMs / 1000)} s (last state: ${lastState})`,
 				{
 					itemIndex: entry.itemIndex,
 					description:

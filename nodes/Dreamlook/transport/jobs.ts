@@ -5,6 +5,7 @@ import {
 	createResponseSchema,
 	type DreamlookJob,
 	IDEMPOTENCY_TAG_KEY,
+	jobNoun,
 	JOB_TYPES,
 	type JobTypeKey,
 	jobPath,
@@ -68,7 +69,7 @@ export async function createJob(
 	options: { deadline?: number } = {},
 ): Promise<CreatedJob> {
 	const spec = JOB_TYPES[type];
-	const action = `create ${spec.article} ${spec.label.toLowerCase()} job`;
+	const action = `create ${jobNoun(type, true)}`;
 	const send = async (payload: IDataObject) =>
 		await dreamlookRequest(ctx, { method: 'POST', path: spec.createPath, action, body: payload, itemIndex, ...options });
 	let response: DreamlookResponse | undefined;

@@ -1,7 +1,7 @@
 /**
  * Which jobs the trigger emits (Event, Job Type), and how a job's state reads. Pure.
  */
-import { IN_PROGRESS_STATES, JOB_TYPES, type JobTypeKey, jobTypeOfApiName, jobTypeOfId } from '../api/contract';
+import { IN_PROGRESS_STATES, jobNoun, type JobTypeKey, jobTypeOfApiName, jobTypeOfId } from '../api/contract';
 
 export type TriggerEvent = 'success' | 'failure' | 'anyTerminal';
 
@@ -48,8 +48,8 @@ export function isOpenState(state: string): boolean {
 
 /** Describes the filter in words, for messages. */
 export function describeFilter(filter: CursorFilter): string {
-	const what = filter.jobType ? `${JOB_TYPES[filter.jobType].label.toLowerCase()} ` : '';
-	if (filter.event === 'success') return `succeeded ${what}job`;
-	if (filter.event === 'failure') return `failed ${what}job`;
-	return `finished ${what}job`;
+	const what = filter.jobType ? jobNoun(filter.jobType) : 'job';
+	if (filter.event === 'success') return `succeeded ${what}`;
+	if (filter.event === 'failure') return `failed ${what}`;
+	return `finished ${what}`;
 }

@@ -10,6 +10,7 @@ import {
 	downloadImagesField,
 	dryRunField,
 	expectedTokenCostField,
+	MODEL_DEFAULT,
 	modelTypeField,
 	readMoneyFields,
 	simplifyField,
@@ -33,7 +34,10 @@ export const description: INodeProperties[] = [
 		description: 'What to generate. Weighting like (word:1.3) is supported.',
 		displayOptions: { show },
 	},
-	modelTypeField(show, 'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the default base model and scheduler.'),
+	modelTypeField(
+		show,
+		'Stable Diffusion 1.5 (512 px) or SDXL (1024 px). Sets the defaults of Base Model and Scheduler; a Base Model of the other type is refused.',
+	),
 	{
 		displayName: 'Width',
 		name: 'width',
@@ -66,7 +70,7 @@ export const description: INodeProperties[] = [
 	simplifyField(show),
 	additionalFieldsCollection(show, [
 		baseModelField(
-			'Dreamlook model to generate with. Default: the standard model of the model type. Leave out when using a trained checkpoint.',
+			`Dreamlook model to generate with; it must belong to the Model Type. Default: ${Object.values(MODEL_TYPES).map((model) => `${model.defaultBaseModel} for ${model.label}`).join(', ')}. Leave out when using a trained checkpoint.`,
 		),
 		callbackField(),
 		{
@@ -84,8 +88,8 @@ export const description: INodeProperties[] = [
 			name: 'guidanceScale',
 			type: 'number',
 			typeOptions: { minValue: LIMITS.guidanceMin, maxValue: LIMITS.guidanceMax, numberPrecision: 1 },
-			default: 7.5,
-			description: 'How closely to follow the prompt',
+			default: 7.5, // = every model type's guidanceScale in the contract (unit-tested)
+			description: `How closely to follow the prompt. Default: ${MODEL_TYPES.sd15.guidanceScale} for every model type.`,
 		},
 		{
 			displayName: 'High-Res Fix',
@@ -117,9 +121,12 @@ export const description: INodeProperties[] = [
 			displayName: 'Scheduler',
 			name: 'schedulerType',
 			type: 'options',
-			options: SCHEDULERS.map((scheduler) => ({ name: scheduler, value: scheduler })),
-			default: 'dpm++',
-			description: 'Sampler. Default: dpm++ for SD 1.5, dpmpp-2m-karras for SDXL.',
+			options: [
+				{ name: 'Default of the Model Type', value: MODEL_DEFAULT },
+				...SCHEDULERS.map((scheduler) => ({ name: scheduler, value: scheduler })),
+			],
+			default: MODEL_DEFAULT,
+			description: `Sampler. Default: ${Object.values(MODEL_TYPES).map((model) => `${model.defaultScheduler} for ${model.label}`).join(', ')}.`,
 		},
 		{
 			displayName: 'Seed',
@@ -133,8 +140,8 @@ export const description: INodeProperties[] = [
 			name: 'numInferenceSteps',
 			type: 'number',
 			typeOptions: { minValue: LIMITS.stepsMin, maxValue: LIMITS.stepsMax },
-			default: 20,
-			description: 'Denoising steps: more is slower and sometimes finer',
+			default: 20, // = every model type's imageSteps in the contract (unit-tested)
+			description: `Denoising steps: more is slower and sometimes finer. Default: ${MODEL_TYPES.sd15.imageSteps} for every model type.`,
 		},
 		{
 			displayName: 'Trained Checkpoint ID',
@@ -152,8 +159,7 @@ export const description: INodeProperties[] = [
 export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): ImageGenRequest {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const extra = ctx.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
-	const modelType = ctx.getNodeParameter('modelType', itemIndex) as string;
-	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === modelType) ?? MODEL_TYPES.sd15;
+	const model = check.modelType(ctx.getNodeParameter('modelType', itemIndex));
 
 	const body: ImageGenRequest = {
 		prompt: check.text('Prompt', ctx.getNodeParameter('prompt', itemIndex), 'Describe the image to generate in the Prompt field.'),
@@ -161,9 +167,9 @@ export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): Im
 		width: check.dimension('Width', ctx.getNodeParameter('width', itemIndex)),
 		height: check.dimension('Height', ctx.getNodeParameter('height', itemIndex)),
 		num_samples: check.integer('Number of Images', ctx.getNodeParameter('numSamples', itemIndex), LIMITS.samplesMin, LIMITS.samplesMax),
-		num_inference_steps: check.integer('Steps', extra.numInferenceSteps ?? 20, LIMITS.stepsMin, LIMITS.stepsMax),
-		guidance_scale: check.number('Guidance Scale', extra.guidanceScale ?? 7.5, LIMITS.guidanceMin, LIMITS.guidanceMax),
-		scheduler_type: (extra.schedulerType as string) || model.defaultScheduler,
+		num_inference_steps: check.integer('Steps', extra.numInferenceSteps ?? model.imageSteps, LIMITS.stepsMin, LIMITS.stepsMax),
+		guidance_scale: check.number('Guidance Scale', extra.guidanceScale ?? model.guidanceScale, LIMITS.guidanceMin, LIMITS.guidanceMax),
+		scheduler_type: check.scheduler(extra.schedulerType, model),
 		seed: check.integer('Seed', extra.seed ?? -1, -1, 2 ** 32 - 1),
 	};
 	const checkpointId = typeof extra.checkpointId === 'string' ? extra.checkpointId.trim() : '';
@@ -174,7 +180,7 @@ export function buildImageGenBody(ctx: IExecuteFunctions, itemIndex: number): Im
 		if (!/^[A-Za-z0-9_-]+$/.test(checkpointId)) check.fail('Trained Checkpoint ID', `"${checkpointId}" is not a checkpoint ID`, 'Checkpoint IDs look like ckp_abc12345.');
 		body.checkpoint_id = checkpointId;
 	} else {
-		body.base_model = (extra.baseModel as string) || model.defaultBaseModel;
+		body.base_model = check.baseModel(extra.baseModel, model);
 	}
 	const negativePrompt = typeof extra.negativePrompt === 'string' ? extra.negativePrompt.trim() : '';
 	if (negativePrompt) body.negative_prompt = negativePrompt;

@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { type DreamboothRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
+import { type DreamboothRequest, LIMITS, MODEL_TYPES, type ModelTypeSpec } from '../../api/contract';
 import { InputChecker, splitList } from '../../shared/validate';
 import {
 	additionalFieldsCollection,
@@ -20,11 +20,10 @@ import { executeCreateOperation } from '../createOperation';
 const show = { resource: ['training'], operation: ['create', 'trainAndGenerate'] };
 export const TIMEOUT_SECONDS = 3600;
 export const INTERVAL_SECONDS = 30;
-/** Dreamlook's recommended defaults per model type (docs: SD 1.5 and SDXL guides). */
-const TRAINING_DEFAULTS = {
-	'sd-v1': { steps: 1200, learningRate: 1e-6 },
-	'sdxl-v1': { steps: 1500, learningRate: 1e-5, learningRateTe1: 3e-6, learningRateTe2: 0 },
-} as const;
+const SDXL = MODEL_TYPES.sdxl;
+/** What a 0 in Steps or Learning Rate means: the model type's default, from the contract. */
+const perModel = (pick: (model: ModelTypeSpec) => number | string) =>
+	Object.values(MODEL_TYPES).map((model) => `${pick(model)} for ${model.label}`).join(', ');
 
 export const description: INodeProperties[] = [
 	{
@@ -47,12 +46,12 @@ export const description: INodeProperties[] = [
 		description: 'Names the subject with a rare token; use the same words in later prompts',
 		displayOptions: { show },
 	},
-	modelTypeField(show, 'Sets the base model, steps and learning-rate defaults'),
+	modelTypeField(show, 'Sets the defaults of Base Model, Steps and the learning rates; a Base Model of the other type is refused'),
 	waitForCompletionField(show, 'the trained checkpoint IDs (and images); training takes 10–30 minutes'),
 	simplifyField(show),
 	additionalFieldsCollection(show, [
 		baseModelField(
-			'Model to fine-tune. Default: the standard model of the model type.',
+			`Model to fine-tune; it must belong to the Model Type. Default: ${perModel((model) => model.defaultBaseModel)}.`,
 		),
 		callbackField(),
 		{
@@ -85,24 +84,25 @@ export const description: INodeProperties[] = [
 			displayName: 'Learning Rate',
 			name: 'learningRate',
 			type: 'number',
-			typeOptions: { numberPrecision: 8 },
-			default: 0.000001,
-			description: 'UNet learning rate. Default: 1e-6 for SD 1.5, 1e-5 for SDXL.',
+			typeOptions: { minValue: 0, numberPrecision: 8 },
+			default: 0,
+			description: `UNet learning rate. 0 = the model type's default: ${perModel((model) => model.training.learningRate)}.`,
 		},
 		{
 			displayName: 'Learning Rate Text Encoder 1 (SDXL)',
 			name: 'learningRateTe1',
 			type: 'number',
-			typeOptions: { numberPrecision: 8 },
-			default: 0.000003,
+			typeOptions: { minValue: 0, numberPrecision: 8 },
+			default: 0.000003, // = the contract's SDXL learningRateTe1 (unit-tested)
+			description: `Stable Diffusion XL only (an error with Stable Diffusion 1.5). Default: ${SDXL.training.learningRateTe1}.`,
 		},
 		{
 			displayName: 'Learning Rate Text Encoder 2 (SDXL)',
 			name: 'learningRateTe2',
 			type: 'number',
-			typeOptions: { numberPrecision: 8 },
-			default: 0,
-			description: 'Dreamlook requires 0',
+			typeOptions: { minValue: 0, maxValue: 0, numberPrecision: 8 },
+			default: 0, // = the contract's SDXL learningRateTe2 (unit-tested)
+			description: 'Stable Diffusion XL only (an error with Stable Diffusion 1.5). Dreamlook requires 0.',
 		},
 		{
 			displayName: 'Offset Noise',
@@ -129,9 +129,9 @@ export const description: INodeProperties[] = [
 			displayName: 'Steps',
 			name: 'steps',
 			type: 'number',
-			typeOptions: { minValue: LIMITS.trainingStepsMin, maxValue: LIMITS.trainingStepsMax },
-			default: 1200,
-			description: 'Training steps. Default: 1200 for SD 1.5, 1500 for SDXL.',
+			typeOptions: { minValue: 0, maxValue: LIMITS.trainingStepsMax },
+			default: 0,
+			description: `Training steps. 0 = the model type's default: ${perModel((model) => model.training.steps)}.`,
 		},
 	]),
 	createOptionsField(show, TIMEOUT_SECONDS, INTERVAL_SECONDS),
@@ -160,9 +160,10 @@ function readCaptions(check: InputChecker, value: unknown): Record<string, strin
 export function buildDreamboothBody(ctx: IExecuteFunctions, itemIndex: number): DreamboothRequest {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const extra = ctx.getNodeParameter('additionalFields', itemIndex, {}) as IDataObject;
-	const modelType = ctx.getNodeParameter('modelType', itemIndex) as keyof typeof TRAINING_DEFAULTS;
-	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === modelType) ?? MODEL_TYPES.sd15;
-	const defaults = TRAINING_DEFAULTS[model.value];
+	const model = check.modelType(ctx.getNodeParameter('modelType', itemIndex));
+	const defaults = model.training;
+	// 0, empty or absent: the model type's default (the fields' default is 0).
+	const orDefault = (value: unknown, fallback: number) => (value === undefined || value === null || value === '' || value === 0 || value === '0' ? fallback : value);
 
 	const urls = splitList(ctx.getNodeParameter('imageUrls', itemIndex));
 	if (urls.length === 0) check.fail('Image URLs', 'is empty', 'Enter at least one public image URL, one per line.');
@@ -173,19 +174,22 @@ export function buildDreamboothBody(ctx: IExecuteFunctions, itemIndex: number): 
 		image_urls: urls,
 		instance_prompt: check.text('Instance Prompt', ctx.getNodeParameter('instancePrompt', itemIndex), 'Name the subject, e.g. "photo of ukj person".'),
 		model_type: model.value,
-		base_model: (extra.baseModel as string) || model.defaultBaseModel,
-		steps: check.integer('Steps', extra.steps ?? defaults.steps, LIMITS.trainingStepsMin, LIMITS.trainingStepsMax),
-		learning_rate: check.number('Learning Rate', extra.learningRate ?? defaults.learningRate, 0, 1),
+		base_model: check.baseModel(extra.baseModel, model),
+		steps: check.integer('Steps', orDefault(extra.steps, defaults.steps), LIMITS.trainingStepsMin, LIMITS.trainingStepsMax),
+		learning_rate: check.number('Learning Rate', orDefault(extra.learningRate, defaults.learningRate), 0, 1),
 		crop_method: (extra.cropMethod as string) || 'center',
 		extract_lora: extra.extractLora === true ? 'original' : 'disabled',
 		enable_offset_noise: extra.enableOffsetNoise === true,
 		saved_model_format: (extra.savedModelFormat as string) || 'original',
 		saved_model_weights_format: (extra.savedModelWeightsFormat as string) || 'safetensors',
 	};
-	if (model.value === 'sdxl-v1') {
-		const sdxl = TRAINING_DEFAULTS['sdxl-v1'];
-		body.learning_rate_te1 = check.number('Learning Rate Text Encoder 1', extra.learningRateTe1 ?? sdxl.learningRateTe1, 0, 1);
-		body.learning_rate_te2 = check.number('Learning Rate Text Encoder 2', extra.learningRateTe2 ?? sdxl.learningRateTe2, 0, 0);
+	if ('learningRateTe1' in defaults) {
+		body.learning_rate_te1 = check.number('Learning Rate Text Encoder 1', extra.learningRateTe1 ?? defaults.learningRateTe1, 0, 1);
+		body.learning_rate_te2 = check.number('Learning Rate Text Encoder 2', extra.learningRateTe2 ?? defaults.learningRateTe2, 0, 0);
+	} else {
+		for (const [key, field] of [['learningRateTe1', 'Learning Rate Text Encoder 1 (SDXL)'], ['learningRateTe2', 'Learning Rate Text Encoder 2 (SDXL)']]) {
+			if (extra[key] !== undefined) check.fail(field, `applies to ${SDXL.label} only, but Model Type is ${model.label}`, `Remove the field, or set Model Type to ${SDXL.label}.`);
+		}
 	}
 	const captions = readCaptions(check, extra.imageCaptions);
 	if (captions) body.image_captions = captions;

@@ -1,6 +1,6 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import { type DreamboothImageGenRequest, type ImageGenRequest, LIMITS, MODEL_TYPES } from '../../api/contract';
+import { type DreamboothImageGenRequest, type ImageGenRequest, LIMITS, MODEL_TYPES, modelTypeOf } from '../../api/contract';
 import { InputChecker, splitLines } from '../../shared/validate';
 import { downloadImagesField } from '../common.descriptions';
 import { executeCreateOperation } from '../createOperation';
@@ -58,7 +58,7 @@ export const description: INodeProperties[] = [
 export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: number): DreamboothImageGenRequest {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const { callback, dry_run: dryRun, validate_token_cost: expectedCost, ...dreambooth } = buildDreamboothBody(ctx, itemIndex);
-	const model = Object.values(MODEL_TYPES).find((candidate) => candidate.value === dreambooth.model_type) ?? MODEL_TYPES.sd15;
+	const model = modelTypeOf(dreambooth.model_type) ?? MODEL_TYPES.sd15;
 	const prompts = splitLines(ctx.getNodeParameter('generationPrompts', itemIndex));
 	if (prompts.length === 0) check.fail('Prompts to Generate', 'is empty', 'Enter at least one prompt, one per line.');
 	if (prompts.length > PROMPTS_MAX) check.fail('Prompts to Generate', `has ${prompts.length} prompts`, `Use at most ${PROMPTS_MAX}, or generate more later with Image → Create and the checkpoint ID.`);
@@ -72,8 +72,8 @@ export function buildTrainAndGenerateBody(ctx: IExecuteFunctions, itemIndex: num
 		height,
 		model_type: model.value,
 		scheduler_type: model.defaultScheduler,
-		num_inference_steps: 20,
-		guidance_scale: 7.5,
+		num_inference_steps: model.imageSteps,
+		guidance_scale: model.guidanceScale,
 		seed: -1,
 	}));
 	const body: DreamboothImageGenRequest = { dreambooth, image_gen: imageGen };

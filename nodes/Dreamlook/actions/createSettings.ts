@@ -1,0 +1,68 @@
+/**
+ * The settings of a create operation beyond the request body, and which of them may differ per item:
+ * - per item: Wait for Completion, Download Images, Simplify (each item's value is used);
+ * - per run: Options (Timeout, Poll Interval, Concurrency, Max Image Size, Binary Property Prefix, …),
+ *   since one wait, one deadline and one concurrency limit serve all items. An expression that gives
+ *   different values for different items is an error naming the option, never silently ignored.
+ */
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+
+import { InputChecker } from '../shared/validate';
+import { createOptionsField, type CreateOptions, readCreateOptions } from './common.descriptions';
+
+export interface CreateSettingsSpec {
+	waitByDefault: boolean;
+	/** Whether the job produces images (and so offers Download Images). */
+	producesImages: boolean;
+	timeoutSeconds: number;
+	intervalSeconds: number;
+}
+
+export interface ItemSettings {
+	wait: boolean;
+	download: boolean;
+	simplify: boolean;
+}
+
+/** One item's Wait for Completion, Download Images and Simplify, read fail-closed. */
+export function readItemSettings(ctx: IExecuteFunctions, itemIndex: number, spec: CreateSettingsSpec): ItemSettings {
+	const check = new InputChecker(ctx.getNode(), itemIndex);
+	const wait = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', itemIndex, spec.waitByDefault), spec.waitByDefault);
+	const download = spec.producesImages && wait && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, true), true);
+	const simplify = check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true);
+	return { wait, download, simplify };
+}
+
+function optionLabel(key: string): string {
+	const option = (createOptionsField({}, 1, 1).options ?? []).find((candidate) => candidate.name === key);
+	return option && 'displayName' in option ? option.displayName : key;
+}
+
+function shown(value: unknown): string {
+	if (value === undefined) return 'not set';
+	return (typeof value === 'string' ? `"${value}"` : String(JSON.stringify(value))).slice(0, 60);
+}
+
+/** The run's Options: read for every item, and an error if an item's differ from the first item's. */
+export function readRunOptions(ctx: IExecuteFunctions, itemCount: number, spec: CreateSettingsSpec): CreateOptions {
+	const optionsOf = (itemIndex: number) => ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const first = optionsOf(0);
+	for (let itemIndex = 1; itemIndex < itemCount; itemIndex++) {
+		const other = optionsOf(itemIndex);
+		for (const key of new Set([...Object.keys(first), ...Object.keys(other)])) {
+			if (JSON.stringify(first[key]) === JSON.stringify(other[key])) continue;
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`${optionLabel(key)}: must be the same for every item (item 1: ${shown(first[key])}, item ${itemIndex + 1}: ${shown(other[key])})`,
+				{
+					itemIndex,
+					description:
+						'Options apply to the whole run: one wait, one deadline and one concurrency limit serve all items. ' +
+						'Use a value that does not depend on the item, or run the items separately (e.g. Loop Over Items) if they need different options.',
+				},
+			);
+		}
+	}
+	return readCreateOptions(first, spec.timeoutSeconds, spec.intervalSeconds);
+}
