@@ -179,7 +179,10 @@ export class DreamlookTrigger implements INodeType {
 		version: 1,
 		subtitle:
 			'={{$parameter["event"] === "failure" ? "Job failed" : $parameter["event"] === "anyTerminal" ? "Job finished" : "Job succeeded"}}',
-		description: 'Starts the workflow when a dreamlook.ai job succeeds or fails',
+		// n8n's node creator lists the Dreamlook node and this trigger as one app entry and shows the
+		// trigger's description there (editor-ui useActionsGeneration: app.description = trigger.description),
+		// so it is the app's description; the trigger's own role is its name and its "On job …" events.
+		description: 'Generate images with Stable Diffusion and train DreamBooth models on dreamlook.ai',
 		defaults: { name: 'Dreamlook Trigger' },
 		polling: true,
 		inputs: [],
