@@ -10,11 +10,11 @@ import { type DreamlookJob, jobNoun, JOB_TYPES, type JobTypeKey } from '../api/c
 import { downloadImages } from '../shared/binary';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
-import { failureReason, failureText, jobToJson } from '../shared/output';
+import { failureReason, failureText } from '../shared/output';
 import { createOnce } from '../shared/retrySafeCreate';
 import { setUpConcurrency } from '../shared/runConcurrency';
 import { waitForJobs } from '../shared/waitForJobs';
-import { type ItemSettings, readItemSettings, readRunOptions } from './createSettings';
+import { type ItemSettings, jobOutput, readItemSettings, readRunOptions } from './createSettings';
 
 /** What distinguishes one create operation from another; the rest is this pipeline. */
 export interface CreateOperationSpec {
@@ -142,7 +142,7 @@ export async function executeCreateOperation(
 		if (result instanceof Error) outcomes[itemIndex] = result;
 		else if (result.state !== 'success') outcomes[itemIndex] = endedError(ctx, spec.type, result, itemIndex);
 		else if (settings[itemIndex].download) toDownload.push({ itemIndex, job: result });
-		else outcomes[itemIndex] = { json: jobToJson(result, settings[itemIndex].simplify) };
+		else outcomes[itemIndex] = { json: jobOutput(result, settings[itemIndex]) };
 	}
 
 	// 5. Download every image as binary data, all within the same deadline.
@@ -160,7 +160,7 @@ export async function executeCreateOperation(
 		outcomes[itemIndex] =
 			result.status === 'rejected'
 				? (result.reason as Error)
-				: { json: jobToJson(job, settings[itemIndex].simplify), binary: result.value as IBinaryKeyData };
+				: { json: jobOutput(job, settings[itemIndex]), binary: result.value as IBinaryKeyData };
 	});
 
 	// 6. One output item per input item, paired; the first failure stops the node unless Continue On Fail.

@@ -8,6 +8,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import type { DreamlookJob } from '../api/contract';
+import { jobToJson } from '../shared/output';
+import { isToolMode, toolJson } from '../shared/toolMode';
 import { InputChecker } from '../shared/validate';
 import { createOptionsField, type CreateOptions, readCreateOptions } from './common.descriptions';
 
@@ -23,15 +26,26 @@ export interface ItemSettings {
 	wait: boolean;
 	download: boolean;
 	simplify: boolean;
+	/** Run by an AI agent as a tool: JSON only (no binary), in the tool shape. */
+	tool: boolean;
 }
 
-/** One item's Wait for Completion, Download Images and Simplify, read fail-closed. */
+/**
+ * One item's Wait for Completion, Download Images and Simplify, read fail-closed. As a tool, nothing
+ * is downloaded (an agent gets JSON only: the image URLs and when they expire).
+ */
 export function readItemSettings(ctx: IExecuteFunctions, itemIndex: number, spec: CreateSettingsSpec): ItemSettings {
 	const check = new InputChecker(ctx.getNode(), itemIndex);
+	const tool = isToolMode(ctx);
 	const wait = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', itemIndex, spec.waitByDefault), spec.waitByDefault);
-	const download = spec.producesImages && wait && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, true), true);
+	const download = !tool && spec.producesImages && wait && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, true), true);
 	const simplify = check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true);
-	return { wait, download, simplify };
+	return { wait, download, simplify, tool };
+}
+
+/** An item's JSON for a finished job: the tool shape as a tool, else simplified or whole. */
+export function jobOutput(job: DreamlookJob, settings: Pick<ItemSettings, 'simplify' | 'tool'>): IDataObject {
+	return settings.tool ? toolJson(job) : jobToJson(job, settings.simplify);
 }
 
 function optionLabel(key: string): string {

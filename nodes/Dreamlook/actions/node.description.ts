@@ -4,6 +4,7 @@ import * as imageCreate from './image/create.operation';
 import * as jobGet from './job/get.operation';
 import * as jobGetMany from './job/getMany.operation';
 import * as trainingCreate from './training/create.operation';
+import { toolDescriptionProperties } from './tool.descriptions';
 import * as trainingTrainAndGenerate from './training/trainAndGenerate.operation';
 
 export const properties: INodeProperties[] = [
@@ -69,6 +70,8 @@ export const properties: INodeProperties[] = [
 		],
 		default: 'get',
 	},
+	// Only in the tool variant (dreamlookTool): what the AI agent reads about each operation.
+	...toolDescriptionProperties,
 	...imageCreate.description,
 	...trainingCreate.description,
 	...trainingTrainAndGenerate.description,

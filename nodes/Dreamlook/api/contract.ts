@@ -182,6 +182,29 @@ export function baseModelOf(value: unknown): (typeof BASE_MODELS)[number] | unde
 
 export const SCHEDULERS = ['dpm++', 'dpmpp-2m-karras', 'euler', 'euler-a', 'ddim'] as const;
 
+/**
+ * When a signed image/checkpoint URL expires, read from its query (epoch ms); undefined when it does
+ * not say. Dreamlook's links are Google Cloud Storage signed URLs (C: they last one hour): V4 carries
+ * X-Goog-Date + X-Goog-Expires, V2 `Expires` (epoch seconds); the fake API uses `expires` like V2.
+ */
+export function signedUrlExpiresAt(url: string): number | undefined {
+	let query: URLSearchParams;
+	try {
+		query = new URL(url).searchParams;
+	} catch {
+		return undefined;
+	}
+	const param = (name: string) => [...query.entries()].find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+	const date = param('X-Goog-Date');
+	const lifetime = param('X-Goog-Expires');
+	if (date && lifetime && /^\d{8}T\d{6}Z$/.test(date) && /^\d+$/.test(lifetime)) {
+		const start = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+		return Number.isNaN(start) ? undefined : start + Number(lifetime) * 1000;
+	}
+	const expires = param('Expires');
+	return expires && /^\d{9,11}$/.test(expires) ? Number(expires) * 1000 : undefined;
+}
+
 // ---------------------------------------------------------------------------------------
 // Request bodies (what the node sends). Field names are the API's.
 

@@ -4,6 +4,7 @@ import { downloadImages } from '../../shared/binary';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
+import { isToolMode, toolJson } from '../../shared/toolMode';
 import { InputChecker } from '../../shared/validate';
 import { getJob } from '../../transport/jobs';
 import { simplifyField } from '../common.descriptions';
@@ -92,8 +93,10 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: numb
 	const type = resolveJobType(choice, jobId);
 	if (choice !== FROM_JOB_ID) check.jobId(jobId, type);
 	const job = await getJob(ctx, type, jobId, itemIndex);
-	const json = jobToJson(job, ctx.getNodeParameter('simplify', itemIndex, true) as boolean);
-	const wantsImages = ctx.getNodeParameter('downloadImages', itemIndex, false) as boolean;
+	// As an AI agent's tool: JSON only (image URLs and their expiry), never binary.
+	if (isToolMode(ctx)) return { json: toolJson(job) };
+	const json = jobToJson(job, check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true));
+	const wantsImages = check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, false));
 	if (!wantsImages || job.state !== 'success') return { json };
 	const { deadline, maxBytes } = downloadSettingsOf(ctx, itemIndex, startedAt);
 	return { json, binary: await downloadImages(ctx, job, { prefix: 'data', type, itemIndex, deadline, maxBytes }) };

@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { type JobTypeKey, KNOWN_STATES, LIST_PAGE_SIZE_MAX } from '../../api/contract';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
+import { isToolMode, toolJson } from '../../shared/toolMode';
 import { jobTypeOfJob, listJobsPage } from '../../transport/jobs';
 import { simplifyField } from '../common.descriptions';
 import { jobTypeOptions } from './jobType';
@@ -56,6 +57,7 @@ async function listForItem(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 	const returnAll = ctx.getNodeParameter('returnAll', itemIndex, false) as boolean;
 	const limit = returnAll ? Number.POSITIVE_INFINITY : (ctx.getNodeParameter('limit', itemIndex, 50) as number);
 	const simplify = ctx.getNodeParameter('simplify', itemIndex, true) as boolean;
+	const tool = isToolMode(ctx);
 
 	const jobs: IDataObject[] = [];
 	const seen = new Set<string>();
@@ -75,7 +77,7 @@ async function listForItem(ctx: IExecuteFunctions, itemIndex: number): Promise<I
 			if (jobTypeChoice !== ALL && jobTypeOfJob(job) !== jobTypeChoice) continue;
 			if (seen.has(job.job_id) || jobs.length >= limit) continue;
 			seen.add(job.job_id);
-			jobs.push(jobToJson(job, simplify));
+			jobs.push(tool ? toolJson(job) : jobToJson(job, simplify));
 			added++;
 		}
 		offset += result.received;
