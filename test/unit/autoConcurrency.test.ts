@@ -1,5 +1,6 @@
 import { AutoConcurrency, type AttemptOutcome } from '../../nodes/Dreamlook/shared/autoConcurrency';
 import { RequestGate } from '../../nodes/Dreamlook/transport/requestGate';
+import { rateLimitWaitMs } from '../../nodes/Dreamlook/transport/retry';
 
 /** Time on an injected clock (ms); nothing here waits for real. */
 class Clock {
@@ -226,5 +227,12 @@ describe('RequestGate', () => {
 		first.done({ status: 200 });
 		const next = await gate.enter(false);
 		next.done({ status: 200 });
+	});
+});
+
+describe('429 wait under Auto', () => {
+	it('waits the Retry-After exactly (the gate spaces the repeats), with a random spread otherwise', () => {
+		expect(rateLimitWaitMs(1000, 1, () => 0.99, false)).toBe(1000);
+		expect(rateLimitWaitMs(1000, 1, () => 0.99)).toBe(1495);
 	});
 });

@@ -264,7 +264,7 @@ export async function dreamlookRequest(
 		const waitAllowed = retryAfter === undefined || retryAfter <= RETRY_POLICY.maxRetryAfterMs;
 		if (status === 429 && isRetryableStatus(request.method, status)) {
 			rateLimited++;
-			const wait = rateLimitWaitMs(retryAfter, rateLimited);
+			const wait = rateLimitWaitMs(retryAfter, rateLimited, Math.random, gate === undefined);
 			if (waitAllowed && rateLimited < maxRateLimitedAttempts && rateLimitedWaitMs + wait <= RETRY_POLICY.maxRateLimitedWaitMs) {
 				rateLimitedWaitMs += wait;
 				lastFailure = details;

@@ -101,9 +101,17 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 /**
  * How long to wait after a 429: the server's Retry-After (never less) plus a random spread, so
  * that items rejected together do not all come back at the same instant; backoff without one.
+ * `spread: false` (Concurrency Auto, whose gate admits the repeats one by one, spaced, under its
+ * limit) waits the Retry-After exactly.
  */
-export function rateLimitWaitMs(retryAfterMs: number | undefined, rateLimitedCount: number, random: () => number = Math.random): number {
+export function rateLimitWaitMs(
+	retryAfterMs: number | undefined,
+	rateLimitedCount: number,
+	random: () => number = Math.random,
+	spread = true,
+): number {
 	if (retryAfterMs === undefined) return backoffMs(rateLimitedCount, random);
+	if (!spread) return retryAfterMs;
 	return retryAfterMs + Math.round(random() * Math.max(250, retryAfterMs * 0.5));
 }
 
