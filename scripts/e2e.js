@@ -51,7 +51,7 @@ const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[arg
 const N8N_ENV = {
 	HOME: HOME_DIR,
 	N8N_RESTRICT_FILE_ACCESS_TO: FILES_DIR,
-	N8N_LOG_LEVEL: 'info',
+	N8N_LOG_LEVEL: process.env.E2E_N8N_LOG_LEVEL || 'info',
 	EXECUTIONS_DATA_SAVE_ON_SUCCESS: 'all',
 	EXECUTIONS_DATA_SAVE_ON_ERROR: 'all',
 	N8N_RUNNERS_TASK_TIMEOUT: '120',
@@ -69,7 +69,25 @@ const state = {
 	setupOk: false,
 	triggerBuilt: false,
 	exampleWorkflows: /** @type {any[]} */ ([]),
+	/** trigger workflows to publish, per poll-scheduler mode: [{id, saveDir?, file?}] */
+	triggerSets: /** @type {{classic: any[], durable: any[]}} */ ({ classic: [], durable: [] }),
 };
+
+/**
+ * n8n 2.41's durable poll scheduler (off by default there, on by default from about 2.45): the
+ * trigger's static data is a per-poll copy, committed with the execution it started.
+ */
+const DURABLE_SCHEDULER_ENV = {
+	N8N_SCHEDULER_ENABLED: 'true',
+	N8N_SCHEDULER_POLL_TRIGGERS_ENABLED: 'true',
+	N8N_USE_WORKFLOW_PUBLICATION_SERVICE: 'true',
+	N8N_POLLER_DURABLE_CURSORS_ENABLED: 'true',
+};
+
+/** The id of a trigger workflow's copy for the durable-cursor run (same length, distinct). */
+function durableCopyId(id) {
+	return `${id.slice(0, Math.max(1, id.length - 3))}Dur`;
+}
 
 class Skip extends Error {}
 
@@ -225,6 +243,13 @@ async function caseSetup() {
 		const wf = wt.readWorkflow(path.join(WORKFLOW_DIR, file));
 		if (wt.usesTrigger(wf) && !state.triggerBuilt) continue;
 		workflows.push(wt.prepareWorkflow(wf, { replacements }));
+		if (wt.usesTrigger(wf)) {
+			// one copy per poll-scheduler mode, so each mode starts from its own baseline
+			const copy = { ...wf, id: durableCopyId(wf.id), name: `${wf.name} (durable cursors)` };
+			workflows.push(wt.prepareWorkflow(copy, { replacements }));
+			state.triggerSets.classic.push({ id: wf.id });
+			state.triggerSets.durable.push({ id: copy.id });
+		}
 	}
 	for (const file of fs.existsSync(EXAMPLES_DIR) ? fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json')).sort() : []) {
 		const wf = wt.readWorkflow(path.join(EXAMPLES_DIR, file));
@@ -238,7 +263,21 @@ async function caseSetup() {
 		state.exampleWorkflows.push({ file, wf: prepared });
 		if (wt.usesTrigger(wf) && !state.triggerBuilt) continue;
 		workflows.push(prepared);
+		if (wt.usesTrigger(wf)) {
+			const copy = { ...wf, id: durableCopyId(wf.id), name: `${wf.name} (durable cursors)` };
+			const preparedCopy = wt.prepareWorkflow(copy, {
+				credential: GOOD_CRED,
+				pollIntervalSeconds: 1,
+				textReplacements: { [wt.EXAMPLE_OUTPUT_FOLDER]: path.join(FILES_DIR, copy.id) },
+			});
+			fs.mkdirSync(path.join(FILES_DIR, copy.id), { recursive: true });
+			workflows.push(preparedCopy);
+			state.triggerSets.classic.push({ id: wf.id, saveDir: path.join(FILES_DIR, wf.id), file });
+			state.triggerSets.durable.push({ id: copy.id, saveDir: path.join(FILES_DIR, copy.id), file: `${file} (copy)` });
+		}
 	}
+	const ids = workflows.map((w) => w.id);
+	assert(new Set(ids).size === ids.length, `workflow ids collide: ${ids.join(', ')}`);
 	wt.writeImportDir(path.join(WORK, 'import'), workflows);
 	await setup.importWorkflowDir(path.join(WORK, 'import'), { userFolder: USER_FOLDER, env: N8N_ENV });
 	log(`  imported 2 credentials and ${workflows.length} workflows`);
@@ -487,21 +526,36 @@ async function caseDryRunExpression() {
 	assert(/Dry Run/.test(r2.text), `the error does not name "Dry Run":\n${r2.text.slice(-2500)}`);
 }
 
-async function caseTrigger() {
+/**
+ * The published trigger workflows (the test workflow and the example "react to finished jobs")
+ * under `n8n start`, across a restart, in one poll-scheduler mode: classic (static data saved
+ * when a poll emits) or n8n 2.41's durable cursors (a per-poll copy committed with the
+ * execution, kept in n8n's poller_state table). Each mode has its own copies of the workflows,
+ * so each starts from its own baseline; the workflows are unpublished at the end.
+ */
+async function caseTrigger({ durable }) {
 	needSetup();
 	if (!state.triggerBuilt) throw new Skip('trigger not built yet (no dist/nodes/Dreamlook/DreamlookTrigger.node.js)');
 	const fake = state.fake;
 	const triggerName = 'Dreamlook Trigger';
-	// the test workflow, and the example "react to finished jobs" (saves each job's images)
-	const published = [{ id: 'e2eTrigger000001' }];
-	const example = state.exampleWorkflows.find((e) => e.wf.nodes.some((n) => n.type === wt.DREAMLOOK_TRIGGER));
-	if (example) published.push({ id: example.wf.id, saveDir: path.join(FILES_DIR, example.wf.id), file: example.file });
+	const mode = durable ? 'durable' : 'classic';
+	if (durable && /^1\./.test(rt.N8N_VERSION)) throw new Skip(`n8n ${rt.N8N_VERSION} has no durable poll scheduler`);
+	const env = durable ? { ...N8N_ENV, ...DURABLE_SCHEDULER_ENV } : N8N_ENV;
+	const published = state.triggerSets[mode];
+	assert(published.length > 0, 'no trigger workflows were imported');
 
 	const finishNew = (label) => {
-		const job = fake.createJob({ config: { prompt: `trigger test ${label}` }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
+		const job = fake.createJob({ config: { prompt: `trigger test ${mode} ${label}` }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
 		return fake.finishJob(job.job_id, 'success').job_id;
 	};
 	const seenIn = (db) => new Set(db.executions.flatMap((e) => e.jobIds));
+	/** Where this mode keeps the trigger's cursor: the workflow's staticData, or poller_state. */
+	const storedCursor = (db) => (durable ? db.pollerCursors : db.staticData);
+	// the trigger keeps its state under the key "cursor" of its node's static data
+	const hasCursor = (db) => {
+		const stored = durable ? (db?.pollerCursors ?? []).map((row) => row.cursor) : db?.staticData;
+		return JSON.stringify(stored ?? null).includes('"cursor"');
+	};
 	const waitForJobs = async (ids, timeoutMs) => {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
@@ -517,32 +571,34 @@ async function caseTrigger() {
 	};
 	const startAndWaitActive = async (label, { firstStart }) => {
 		const [port, broker] = await freePorts();
-		const handle = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, `n8n-start-${label}.log`) });
+		const handle = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env, logFile: path.join(WORK, `n8n-start-${mode}-${label}.log`) });
 		state.servers.push(handle);
-		// Activation runs the first poll. On the first start, wait until each trigger stored its
-		// cursor (or n8n logged the activation), so that jobs finished next count as "after activation".
+		// On the first start, wait until each trigger stored its baseline cursor, so that jobs
+		// finished next count as "after activation". Classic n8n runs the first poll during
+		// activation (the log line suffices); the durable scheduler polls on its own schedule,
+		// so there only the committed cursor counts.
 		const t0 = Date.now();
 		for (;;) {
 			const out = handle.output();
 			let ready = out.includes('Editor is now accessible');
 			for (const wf of published) {
 				if (!ready || !firstStart) break;
-				const logged = out.includes('Activated workflow') && out.includes(wf.id);
-				const db = logged ? null : await readDb(wf.id, triggerName);
-				ready = logged || Boolean(db && JSON.stringify(db.staticData || {}).includes('cursor'));
+				const logged = !durable && out.includes('Activated workflow') && out.includes(wf.id);
+				ready = logged || hasCursor(await readDb(wf.id, triggerName));
 			}
 			if (ready) break;
-			if (/activation|could not be activated/i.test(out) && /error/i.test(out) && /Dreamlook/.test(out)) {
+			if (N8N_ENV.N8N_LOG_LEVEL === 'info' && /activation|could not be activated/i.test(out) && /error/i.test(out) && /Dreamlook/.test(out)) {
 				throw new Error(`activation failed:\n${out.slice(-3000)}`);
 			}
-			if (Date.now() - t0 > 90_000) throw new Error(`workflows were not activated within 90 s:\n${out.slice(-3000)}`);
+			if (/durable poll cursors stay disabled/.test(out)) throw new Error(`n8n did not enable durable cursors:\n${out.slice(-3000)}`);
+			if (Date.now() - t0 > 120_000) throw new Error(`workflows were not activated within 120 s:\n${out.slice(-3000)}`);
 			await rt.sleep(1000);
 		}
 		return handle;
 	};
 
 	for (const wf of published) {
-		const pub = await rt.runN8n(['publish:workflow', `--id=${wf.id}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+		const pub = await rt.runN8n(['publish:workflow', `--id=${wf.id}`], { userFolder: USER_FOLDER, env });
 		assert(pub.code === 0, `publish:workflow ${wf.id} failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
 	}
 	const finishedBefore = fake.jobs().filter((j) => j.state === 'success').map((j) => j.job_id);
@@ -551,16 +607,15 @@ async function caseTrigger() {
 	try {
 		const j1 = finishNew('1');
 		const j2 = finishNew('2');
-		log(`  activated; finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
+		log(`  [${mode}] activated; finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
 		await waitForJobs([j1, j2], 100_000);
 		await n8n.stop();
 
 		const j3 = finishNew('3 (while n8n is down)');
 		n8n = await startAndWaitActive('2', { firstStart: false });
-		await waitForJobs([j3], 30_000);
 		const j4 = finishNew('4 (after restart)');
-		log(`  restarted; ${j3} seen at activation; finished ${j4}, waiting for the next poll`);
-		await waitForJobs([j4], 100_000);
+		log(`  [${mode}] restarted; finished ${j3} while down and ${j4} after; waiting for the next poll`);
+		await waitForJobs([j3, j4], 100_000);
 		await rt.sleep(3000); // let any duplicate show up
 		await n8n.stop();
 
@@ -572,16 +627,20 @@ async function caseTrigger() {
 			for (const id of finishedBefore) assert(!counts[id], `${wf.id}: job ${id} finished before activation but was emitted`);
 			const failed = db.executions.filter((e) => e.status !== 'success' || e.error);
 			assert(failed.length === 0, `${wf.id}: executions not successful: ${JSON.stringify(failed)}`);
-			assert(db.staticData && JSON.stringify(db.staticData).includes('cursor'), `${wf.id}: no cursor in staticData: ${JSON.stringify(db.staticData)}`);
+			assert(hasCursor(db), `${wf.id}: no cursor where the ${mode} scheduler keeps it: ${JSON.stringify({ staticData: db.staticData, pollerCursors: db.pollerCursors })}`);
 			if (wf.saveDir) {
 				for (const id of [j1, j2, j3, j4]) {
 					assert(fs.existsSync(path.join(wf.saveDir, `${id}_0.png`)), `${wf.file}: ${id}_0.png was not saved in ${wf.saveDir}`);
 				}
 			}
-			log(`  ${wf.id}: ${db.executions.length} executions for ${Object.keys(counts).length} jobs; staticData ${JSON.stringify(db.staticData).slice(0, 160)}`);
+			log(`  [${mode}] ${wf.id}: ${db.executions.length} executions for ${Object.keys(counts).length} jobs; cursor ${JSON.stringify(storedCursor(db)).slice(0, 160)}`);
 		}
 	} finally {
 		await n8n.stop();
+		for (const wf of published) {
+			const r = await rt.runN8n(['unpublish:workflow', `--id=${wf.id}`], { userFolder: USER_FOLDER, env });
+			if (r.code !== 0) log(`  [${mode}] unpublish:workflow ${wf.id} failed: ${(r.stdout + r.stderr).slice(-500)}`);
+		}
 	}
 }
 
@@ -740,7 +799,8 @@ async function main() {
 		await runCase('execute: redirect from the API fails naming the host, key not sent', 180_000, caseRedirect);
 		await runCase('execute: Dry Run from an expression ("true" dry run, "yes" fails)', 240_000, caseDryRunExpression);
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
-		await runCase(`trigger: published workflow${triggerExamples}, one execution per finished job, across an n8n restart`, 420_000, caseTrigger);
+		await runCase(`trigger: published workflow${triggerExamples}, each finished job in exactly one execution, across an n8n restart (classic poll scheduler)`, 420_000, () => caseTrigger({ durable: false }));
+		await runCase(`trigger: the same under n8n's durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED and the scheduler chain)`, 420_000, () => caseTrigger({ durable: true }));
 		await runCase('editor: nodes render with icons, no console errors, screenshot', 240_000, caseEditor);
 	} finally {
 		await cleanup();

@@ -2,7 +2,7 @@
 // Reads what n8n itself stored, straight from its SQLite database. Run with the provisioned
 // Node 24 (it loads n8n's own sqlite3 and flatted modules):
 //   node24 test/e2e/n8n-db.js <database.sqlite> <workflowId> <triggerNodeName>
-// Prints one JSON object: { executions: [{id, status, mode, finished, jobIds}], staticData }.
+// Prints one JSON object: { executions: [{id, status, mode, finished, jobIds}], staticData, pollerCursors }.
 'use strict';
 
 const path = require('node:path');
@@ -53,7 +53,22 @@ const all = (sql, params) =>
 	} catch {
 		staticData = wf?.staticData ?? null;
 	}
-	process.stdout.write(JSON.stringify({ executions, staticData, active: wf ? Boolean(wf.active) : null }) + '\n');
+	// n8n 2.41's durable poll scheduler keeps the cursor in its own table (poller_state), not in
+	// the workflow's staticData; older n8n has no such table.
+	let pollerCursors = null;
+	try {
+		const cursorRows = await all('SELECT nodeId, cursor FROM poller_state WHERE workflowId = ?', [workflowId]);
+		pollerCursors = cursorRows.map((r) => {
+			try {
+				return { nodeId: r.nodeId, cursor: JSON.parse(r.cursor) };
+			} catch {
+				return { nodeId: r.nodeId, cursor: r.cursor };
+			}
+		});
+	} catch {
+		pollerCursors = null;
+	}
+	process.stdout.write(JSON.stringify({ executions, staticData, pollerCursors, active: wf ? Boolean(wf.active) : null }) + '\n');
 	db.close();
 })().catch((e) => {
 	console.error(e.stack || String(e));
