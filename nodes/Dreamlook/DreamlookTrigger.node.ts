@@ -10,12 +10,11 @@ import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workf
 
 import { simplifyField } from './actions/common.descriptions';
 import { jobTypeOptions } from './actions/job/jobType';
-import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, jobTypeOfApiName, jobTypeOfId, LIST_PAGE_SIZE_MAX, timestampMicros } from './api/contract';
-import { downloadImages } from './shared/binary';
-import { imagesOf, jobToJson } from './shared/output';
+import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, LIST_PAGE_SIZE_MAX, timestampMicros } from './api/contract';
 import { getJob, listJobsPage } from './transport/jobs';
 import { triggerClock } from './trigger/clock';
 import { type CursorFilter, CursorError, describeFilter, matchesFilter, readCursorState, type TriggerEvent } from './trigger/cursor';
+import { jobsToItems } from './trigger/items';
 import { pollErrorText, sentence, sentences } from './trigger/messages';
 import { commitDeadline, type FetchJob, type FetchPage, runPollLoop } from './trigger/poll';
 import { DEFAULT_LOOKBACK_MINUTES } from './trigger/state';
@@ -100,35 +99,12 @@ function pollError(ctx: IPollFunctions, error: unknown): Error {
 	});
 }
 
-function typeOfJob(job: DreamlookJob): JobTypeKey {
-	return jobTypeOfApiName(job.job_type ?? undefined) ?? jobTypeOfId(job.job_id) ?? 'imageGen';
-}
-
 async function toItems(
 	ctx: IPollFunctions,
 	jobs: DreamlookJob[],
 	settings: { simplify: boolean; download: boolean; downloadUntil: number },
 ): Promise<INodeExecutionData[]> {
-	const items: INodeExecutionData[] = [];
-	for (const job of jobs) {
-		const json = { ...jobToJson(job, settings.simplify) };
-		const item: INodeExecutionData = { json };
-		if (settings.download && imagesOf(job).length > 0) {
-			// A download problem never holds back the job itself (nor the jobs after it).
-			if (Date.now() > settings.downloadUntil) {
-				json.download_error = 'Skipped: this poll ran out of time. Use Dreamlook → Job → Get with Download Images.';
-			} else {
-				try {
-					// The poll budget's download deadline bounds every request and stall too (non-finite = none).
-					item.binary = await downloadImages(ctx, job, { prefix: 'data', type: typeOfJob(job), itemIndex: 0, deadline: settings.downloadUntil });
-				} catch (error) {
-					json.download_error = error instanceof Error ? error.message : String(error);
-				}
-			}
-		}
-		items.push(item);
-	}
-	return items;
+	return await jobsToItems(ctx, jobs, { ...settings, skippedHint: 'Skipped: this poll ran out of time. Use Dreamlook → Job → Get with Download Images.' });
 }
 
 /** Which operation makes a job of the filter's type. */
@@ -191,7 +167,7 @@ export class DreamlookTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'Each poll emits the jobs that reached the chosen state since the last poll, once each, as the items of one execution (oldest first). Jobs that finished before the first activation are not emitted unless you set Options → Include Jobs Finished in the Last (Hours). Changing Event or Job Type starts a new baseline.',
+					'Each poll emits the jobs that reached the chosen state since the last poll, once each, as the items of one execution (oldest first). Jobs that finished before the first activation are not emitted unless you set Options → Include Jobs Finished in the Last (Hours). Changing Event or Job Type starts a new baseline. If Dreamlook returns its job list in no usable order, nothing is missed, but each poll reads the whole list and n8n\'s log shows a warning.',
 				name: 'notice',
 				type: 'notice',
 				default: '',

@@ -8,13 +8,19 @@ const https = require('node:https');
 class CallbackDispatcher {
 	/**
 	 * @param {{store: import('./jobs.js').JobStore, clock: import('./clock.js').ManualClock,
-	 *   serialize: (job: import('./jobs.js').Job) => any, timeoutMs?: number}} opts
+	 *   serialize: (job: import('./jobs.js').Job) => any, timeoutMs?: number,
+	 *   delivery?: () => {copies?: number, delayMs?: number, jitterMs?: number, early?: boolean},
+	 *   random?: () => number}} opts
 	 */
 	constructor(opts) {
 		this.store = opts.store;
 		this.clock = opts.clock;
 		this.serialize = opts.serialize;
 		this.timeoutMs = opts.timeoutMs ?? 5000;
+		this.delivery = opts.delivery ?? (() => ({}));
+		this.random = opts.random ?? Math.random;
+		/** @type {Set<NodeJS.Timeout>} */
+		this.delayTimers = new Set();
 		/** @type {{url: string, job_id: string, state: string, status: number|null, error?: string, body: any}[]} */
 		this.log = [];
 		/** @type {Set<Promise<void>>} */
@@ -55,9 +61,37 @@ class CallbackDispatcher {
 		this.wakeTimer.unref();
 	}
 
-	/** @param {import('./jobs.js').Job} job */
+	/** A premature call at creation (options.callbacks.early): the job is not finished yet. @param {import('./jobs.js').Job} job */
+	sendEarly(job) {
+		this.deliver(job, this.serialize(job));
+	}
+
+	/** The callback of a finished job, as many copies as options.callbacks.copies. @param {import('./jobs.js').Job} job */
 	send(job) {
 		const body = this.serialize(job);
+		const copies = Math.max(1, Math.floor(this.delivery().copies ?? 1));
+		for (let i = 0; i < copies; i++) this.deliver(job, body);
+	}
+
+	/** After options.callbacks.delayMs + a random jitter (real time), POST the body. */
+	deliver(job, body) {
+		const { delayMs = 0, jitterMs = 0 } = this.delivery();
+		const wait = delayMs + (jitterMs > 0 ? Math.floor(this.random() * jitterMs) : 0);
+		if (wait <= 0) return this.post(job, body);
+		const pending = new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.delayTimers.delete(timer);
+				this.inFlight.delete(pending);
+				if (!this.closed) this.post(job, body);
+				resolve(undefined);
+			}, wait);
+			this.delayTimers.add(timer);
+		});
+		this.inFlight.add(pending);
+	}
+
+	/** @param {import('./jobs.js').Job} job @param {any} body */
+	post(job, body) {
 		const entry = { url: job.config.callback, job_id: job.id, state: body.state, status: /** @type {number|null} */ (null), body };
 		const p = post(entry.url, JSON.stringify(body), this.timeoutMs, this.requests)
 			.then((status) => {
@@ -105,6 +139,7 @@ class CallbackDispatcher {
 		this.closed = true;
 		this.unsubscribe();
 		if (this.wakeTimer) clearTimeout(this.wakeTimer);
+		for (const t of this.delayTimers) clearTimeout(t);
 		for (const r of this.requests) r.destroy(new Error('fake closed'));
 	}
 }

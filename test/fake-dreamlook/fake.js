@@ -45,6 +45,12 @@ const DEFAULT_OPTIONS = {
 	/** @type {string|null} base of signed URLs; null = the fake's own url */
 	publicUrl: /** @type {string|null} */ (null),
 	maxLoggedRequests: 20000,
+	/**
+	 * How callbacks are delivered: each one `copies` times (duplicates), after `delayMs` plus a
+	 * random 0..`jitterMs` per copy (so callbacks of several jobs arrive reordered), and with
+	 * `early` one premature call when the job is created (the job is still queued then).
+	 */
+	callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false },
 	quiet: false,
 	/** @type {((entry: RequestLogEntry) => void) | null} called when a response is done (cli --verbose) */
 	onRequest: /** @type {any} */ (null),
@@ -82,7 +88,13 @@ class FakeDreamlook {
 			ttlSeconds: () => this.options.urlTtlSeconds,
 			baseUrl: () => this.options.publicUrl ?? this.url,
 		});
-		this.dispatcher = new CallbackDispatcher({ store: this.store, clock: this.clock, serialize: (job) => this.serialize(job) });
+		this.dispatcher = new CallbackDispatcher({
+			store: this.store,
+			clock: this.clock,
+			serialize: (job) => this.serialize(job),
+			delivery: () => this.options.callbacks,
+			random: () => this.rng(),
+		});
 		/** @type {RequestLogEntry[]} */
 		this.requests = [];
 		/** @type {{inFlight: number, maxInFlight: number, total: number, requestsByRoute: Record<string, number>}} */
@@ -125,6 +137,7 @@ class FakeDreamlook {
 	/** Store a validated job and let callbacks see it. @param {any} o */
 	createStoredJob(o) {
 		const job = this.store.create({ createdUs: this.nowUs(), ...o });
+		if (job.config.callback && this.options.callbacks.early) this.dispatcher.sendEarly(job);
 		if (job.config.callback) this.dispatcher.sweep();
 		return job;
 	}
@@ -137,6 +150,7 @@ class FakeDreamlook {
 	 */
 	createJob(o = {}) {
 		const job = this.seedOne(o);
+		if (job.config.callback && this.options.callbacks.early) this.dispatcher.sendEarly(job);
 		if (job.config.callback) this.dispatcher.sweep();
 		return this.serialize(job);
 	}

@@ -6,6 +6,7 @@
  */
 const { runWorkflow, manualTriggerNode } = require('./run-workflow');
 const { pollOnce, POLL_NODE_TYPE } = require('./poll');
+const { callWebhook } = require('./webhook');
 const { testCredential } = require('./credentials');
 const { ensureRuntime, cleanupRuntime, runStorage } = require('./runtime');
 const { ManualTrigger, NoOp, MANUAL_TRIGGER, NO_OP } = require('./node-types');
@@ -24,6 +25,7 @@ module.exports = {
 	runWorkflow,
 	manualTriggerNode,
 	pollOnce,
+	callWebhook,
 	testCredential,
 	/** Registers n8n-core services in the Container; runWorkflow/pollOnce/testCredential call it. */
 	setupHarness: ensureRuntime,

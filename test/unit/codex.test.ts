@@ -11,6 +11,7 @@ import { Dreamlook } from '../../nodes/Dreamlook/Dreamlook.node';
 import codex from '../../nodes/Dreamlook/Dreamlook.node.json';
 import { DreamlookTrigger } from '../../nodes/Dreamlook/DreamlookTrigger.node';
 import triggerCodex from '../../nodes/Dreamlook/DreamlookTrigger.node.json';
+import instantCodex from '../../nodes/Dreamlook/DreamlookInstantTrigger.node.json';
 
 /** App-node categories used by n8n-nodes-base 2.41's own app nodes (none of them a sub-node category). */
 const APP_CATEGORIES = ['Analytics', 'Communication', 'Data & Storage', 'Development', 'Finance & Accounting', 'Marketing', 'Miscellaneous', 'Productivity', 'Sales', 'Utility'];
@@ -34,6 +35,7 @@ describe('codex: Dreamlook is an app node in the node creator', () => {
 	it.each([
 		['Dreamlook.node.json', codex],
 		['DreamlookTrigger.node.json', triggerCodex],
+		['DreamlookInstantTrigger.node.json', instantCodex],
 	])('%s has app categories only and no AI (sub-node) subcategory', (_file, file: Record<string, unknown>) => {
 		const categories = file.categories as string[];
 		expect(categories.length).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import type { IBinaryData, IExecuteFunctions, IPollFunctions, JsonObject } from 'n8n-workflow';
+import type { IBinaryData, IExecuteFunctions, IPollFunctions, IWebhookFunctions, JsonObject } from 'n8n-workflow';
 import { NodeApiError, sleep } from 'n8n-workflow';
 
 import {
@@ -39,7 +39,7 @@ export const DEFAULT_STALL_MS = 30000;
 const REQUEST_TIMEOUT_MS = 120000;
 const MAX_REDIRECTS = 5;
 
-export type DownloadContext = IExecuteFunctions | IPollFunctions;
+export type DownloadContext = IExecuteFunctions | IPollFunctions | IWebhookFunctions;
 
 /** What prepareBinaryData accepts: a Buffer or a readable stream. */
 type BinarySource = Parameters<IExecuteFunctions['helpers']['prepareBinaryData']>[0];

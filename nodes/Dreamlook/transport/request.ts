@@ -4,6 +4,7 @@ import type {
 	IHttpRequestOptions,
 	ILoadOptionsFunctions,
 	IPollFunctions,
+	IWebhookFunctions,
 } from 'n8n-workflow';
 import { NodeOperationError, sleep } from 'n8n-workflow';
 
@@ -25,7 +26,7 @@ import {
 	wasNeverSent,
 } from './retry';
 
-export type DreamlookContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions;
+export type DreamlookContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 export const CREDENTIAL_TYPE = 'dreamlookApi';
 const REQUEST_TIMEOUT_MS = 60000;
