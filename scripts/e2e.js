@@ -608,14 +608,14 @@ async function caseTrigger({ durable }) {
 		const j1 = finishNew('1');
 		const j2 = finishNew('2');
 		log(`  [${mode}] activated; finished ${j1}, ${j2}; waiting for the next poll (up to a minute)`);
-		await waitForJobs([j1, j2], 100_000);
+		await waitForJobs([j1, j2], durable ? 170_000 : 100_000);
 		await n8n.stop();
 
 		const j3 = finishNew('3 (while n8n is down)');
 		n8n = await startAndWaitActive('2', { firstStart: false });
 		const j4 = finishNew('4 (after restart)');
 		log(`  [${mode}] restarted; finished ${j3} while down and ${j4} after; waiting for the next poll`);
-		await waitForJobs([j3, j4], 100_000);
+		await waitForJobs([j3, j4], durable ? 170_000 : 100_000);
 		await rt.sleep(3000); // let any duplicate show up
 		await n8n.stop();
 
@@ -641,6 +641,80 @@ async function caseTrigger({ durable }) {
 			const r = await rt.runN8n(['unpublish:workflow', `--id=${wf.id}`], { userFolder: USER_FOLDER, env });
 			if (r.code !== 0) log(`  [${mode}] unpublish:workflow ${wf.id} failed: ${(r.stdout + r.stderr).slice(-500)}`);
 		}
+	}
+}
+
+/**
+ * The Dreamlook Instant Trigger published under `n8n start`: the fake calls back each job's
+ * callback URL (the trigger's production URL) twice, with jitter, plus an early call while the
+ * job is still queued; a forged call names an unknown id, another claims success for a running
+ * job. Each finished job must start exactly one execution, with its image; nothing else may.
+ */
+async function caseInstantTrigger() {
+	needSetup();
+	const fake = state.fake;
+	const wfId = 'e2eInstantTrig01';
+	const triggerName = 'Dreamlook Instant Trigger';
+	const webhookPath = '5b1f7c1e-2d7a-4a39-9a7e-3f5c0e2d9b61/dreamlook';
+	const pub = await rt.runN8n(['publish:workflow', `--id=${wfId}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+	assert(pub.code === 0, `publish:workflow ${wfId} failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
+	const [port, broker] = await freePorts();
+	const n8n = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-instant.log') });
+	state.servers.push(n8n);
+	const url = `http://127.0.0.1:${port}/webhook/${webhookPath}`;
+	const post = async (body) => {
+		const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+		return { status: res.status, body: await res.text() };
+	};
+	try {
+		// the production webhook answers once the workflow is active
+		const t0 = Date.now();
+		for (;;) {
+			const probe = await post({});
+			if (probe.status === 400) break; // the trigger itself refused a body without a job id
+			if (Date.now() - t0 > 90_000) throw new Error(`the instant trigger's webhook did not answer 400 within 90 s (last: ${probe.status} ${probe.body.slice(0, 300)})`);
+			await rt.sleep(1000);
+		}
+		const running = fake.createJob({ config: { prompt: 'instant: still running' }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
+		const forgedUnknown = await post({ job_id: 'ig_forged0001', state: 'success' });
+		const forgedRunning = await post({ ...running, state: 'success' });
+		assert(forgedUnknown.status === 200 && /unknown job/.test(forgedUnknown.body), `forged unknown id: ${forgedUnknown.status} ${forgedUnknown.body}`);
+		assert(forgedRunning.status === 200 && /"emitted":false/.test(forgedRunning.body), `forged success of a running job: ${forgedRunning.status} ${forgedRunning.body}`);
+
+		fake.setOptions({ callbacks: { copies: 2, delayMs: 0, jitterMs: 200, early: true } });
+		const callbacksBefore = fake.callbacks.length;
+		const ids = [];
+		for (let i = 0; i < 3; i++) {
+			ids.push(fake.createJob({ config: { prompt: `instant ${i}` }, callback: url, queuedMs: 200, runningMs: 400 + i * 100 }).job_id);
+		}
+		log(`  created ${ids.join(', ')} with callback ${url.replace(/\/webhook\/.*/, '/webhook/…')} (2 copies each, jitter, early call)`);
+		const deadline = Date.now() + 60_000;
+		let db;
+		for (;;) {
+			db = await readDb(wfId, triggerName);
+			const seen = new Set(db.executions.flatMap((e) => e.jobIds));
+			if (ids.every((id) => seen.has(id)) && fake.callbacks.length - callbacksBefore >= 9) break;
+			if (Date.now() > deadline) throw new Error(`not every job started an execution within 60 s: ${JSON.stringify({ ids, executions: db.executions, callbacks: fake.callbacks.slice(callbacksBefore).map((c) => [c.job_id, c.state, c.status]) })}`);
+			await rt.sleep(1000);
+		}
+		await rt.sleep(3000); // let any duplicate show up
+		db = await readDb(wfId, triggerName);
+		const counts = {};
+		for (const e of db.executions) for (const id of e.jobIds) counts[id] = (counts[id] || 0) + 1;
+		for (const id of ids) assert(counts[id] === 1, `job ${id} started ${counts[id] || 0} executions, expected exactly 1: ${JSON.stringify(counts)}`);
+		assert(!counts[running.job_id] && !counts.ig_forged0001, `a forged call started an execution: ${JSON.stringify(counts)}`);
+		assert(db.executions.length === ids.length, `expected ${ids.length} executions, got ${db.executions.length}`);
+		const failed = db.executions.filter((e) => e.status !== 'success' || e.error);
+		assert(failed.length === 0, `executions not successful: ${JSON.stringify(failed)}`);
+		const sent = fake.callbacks.slice(callbacksBefore);
+		assert(sent.filter((c) => c.state === 'queued').length === 3, 'the early calls were not sent');
+		assert(sent.filter((c) => c.state === 'success' && c.status === 200).length === 6, `callbacks not all answered 200: ${JSON.stringify(sent.map((c) => [c.state, c.status]))}`);
+		log(`  ${db.executions.length} executions for ${ids.length} jobs from ${sent.length} callbacks (+2 forged calls)`);
+	} finally {
+		fake.setOptions({ callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false } });
+		await n8n.stop();
+		const r = await rt.runN8n(['unpublish:workflow', `--id=${wfId}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+		if (r.code !== 0) log(`  unpublish:workflow ${wfId} failed: ${(r.stdout + r.stderr).slice(-500)}`);
 	}
 }
 
@@ -800,7 +874,8 @@ async function main() {
 		await runCase('execute: Dry Run from an expression ("true" dry run, "yes" fails)', 240_000, caseDryRunExpression);
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
 		await runCase(`trigger: published workflow${triggerExamples}, each finished job in exactly one execution, across an n8n restart (classic poll scheduler)`, 420_000, () => caseTrigger({ durable: false }));
-		await runCase(`trigger: the same under n8n's durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED and the scheduler chain)`, 420_000, () => caseTrigger({ durable: true }));
+		await runCase(`trigger: the same under n8n's durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED and the scheduler chain)`, 540_000, () => caseTrigger({ durable: true }));
+		await runCase('instant trigger: real callbacks (duplicated, reordered, early) start one execution per finished job; forged calls start none', 300_000, caseInstantTrigger);
 		await runCase('editor: nodes render with icons, no console errors, screenshot', 240_000, caseEditor);
 	} finally {
 		await cleanup();
