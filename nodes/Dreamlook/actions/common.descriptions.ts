@@ -177,8 +177,9 @@ export function callbackField(): INodeProperties {
 		name: 'callbackUrl',
 		type: 'string',
 		default: '',
-		placeholder: 'https://your-n8n/webhook/dreamlook',
-		description: 'Dreamlook POSTs the finished job to this URL (e.g. an n8n Webhook node)',
+		placeholder: 'https://your-n8n/webhook/…/dreamlook',
+		description:
+			'Dreamlook POSTs the finished job to this URL. To start another workflow when the job ends, paste the Production URL of a Dreamlook Instant Trigger here (n8n must be reachable from the internet).',
 	};
 }
 
