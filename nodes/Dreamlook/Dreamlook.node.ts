@@ -13,7 +13,7 @@ export class Dreamlook implements INodeType {
 		version: 1,
 		// The action names users know ("Create Image Job", "List Jobs") rather than "create: image".
 		subtitle:
-			'={{ $parameter["resource"] === "job" ? ($parameter["operation"] === "getMany" ? "List Jobs" : "Get Job") : ($parameter["resource"] === "training" ? ($parameter["operation"] === "trainAndGenerate" ? "Train and Generate" : "Create Training Job") : "Create Image Job") }}',
+			'={{ $parameter["resource"] === "checkpoint" ? "Download Checkpoint" : $parameter["resource"] === "job" ? ($parameter["operation"] === "getMany" ? "List Jobs" : "Get Job") : ($parameter["resource"] === "training" ? ($parameter["operation"] === "trainAndGenerate" ? "Train and Generate" : "Create Training Job") : "Create Image Job") }}',
 		description: 'Generate images with Stable Diffusion and train DreamBooth models on dreamlook.ai',
 		defaults: { name: 'Dreamlook' },
 		usableAsTool: true,

@@ -167,6 +167,20 @@ describe('Dreamlook as an AI agent\'s tool', () => {
 		expect(requestsTo(fake, 'GET', '/images/')).toHaveLength(0);
 	});
 
+	it('Checkpoint → Download gives the links and their expiry, downloads nothing', async () => {
+		const training = fake.createJob({ type: 'dreambooth', config: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'x', extract_lora: 'original' } });
+		fake.finishJob(training.job_id, 'success');
+		const { description, text } = await callTool(fake, { resource: 'checkpoint', operation: 'download', jobId: training.job_id, checkpoints: 'all' }, {});
+		expect(description).toMatch(/^Gives the download links .* Free: it only reads/);
+		const [answer] = JSON.parse(text);
+		expect(answer.state).toBe('success');
+		expect(answer.checkpoints).toEqual([
+			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String) },
+			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String) },
+		]);
+		expect(requestsTo(fake, 'GET', '/checkpoints/')).toHaveLength(0);
+	});
+
 	it('a create that fails reaches the agent as an error text naming the field', async () => {
 		const parameters = { resource: 'image', operation: 'create', prompt: 'x', modelType: 'sdxl-v1', width: 1024, height: 1024, numSamples: 1, additionalFields: { baseModel: 'realistic-vision-v5-1' } };
 		const { text } = await callTool(fake, parameters, {});

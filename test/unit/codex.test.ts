@@ -57,7 +57,7 @@ describe('codex: Dreamlook is an app node in the node creator', () => {
 		expect(entry.merged).toBe(true);
 		expect(entry.description).toBe(app.description);
 		expect(entry.description).not.toMatch(/^Starts the workflow/);
-		expect(entry.actions).toEqual(['Create image job', 'Create training job', 'Train a model and generate images with it', 'Get job', 'List jobs']);
+		expect(entry.actions).toEqual(['Download checkpoint', 'Create image job', 'Create training job', 'Train a model and generate images with it', 'Get job', 'List jobs']);
 		expect(entry.triggers).toEqual(['On job failed', 'On job finished (any terminal state)', 'On job succeeded']);
 		expect(app.group).not.toContain('trigger');
 		expect(trigger.group).toContain('trigger');

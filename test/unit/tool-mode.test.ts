@@ -46,7 +46,7 @@ describe('tool mode', () => {
 		for (const property of toolDescriptionProperties) {
 			expect(property.displayOptions?.show?.['@tool']).toEqual([true]);
 			const text = String(property.default);
-			const creates = property.displayOptions?.show?.resource?.[0] !== 'job';
+			const creates = ['image', 'training'].includes(String(property.displayOptions?.show?.resource?.[0]));
 			expect(text).toMatch(creates ? /COSTS MONEY/ : /Free: it only reads and returns at once/);
 			if (creates) expect(text).toMatch(/wait.*\d+ seconds/);
 			expect(text).toMatch(/job_id/);

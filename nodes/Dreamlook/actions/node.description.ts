@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import * as checkpointDownload from './checkpoint/download.operation';
 import * as imageCreate from './image/create.operation';
 import * as jobGet from './job/get.operation';
 import * as jobGetMany from './job/getMany.operation';
@@ -14,11 +15,28 @@ export const properties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
+			{ name: 'Checkpoint', value: 'checkpoint' },
 			{ name: 'Image', value: 'image' },
 			{ name: 'Job', value: 'job' },
 			{ name: 'Training', value: 'training' },
 		],
 		default: 'image',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { resource: ['checkpoint'] } },
+		options: [
+			{
+				name: 'Download',
+				value: 'download',
+				action: 'Download checkpoint',
+				description: 'Download the trained model (and its LoRA) of a finished training job as binary data',
+			},
+		],
+		default: 'download',
 	},
 	{
 		displayName: 'Operation',
@@ -77,4 +95,5 @@ export const properties: INodeProperties[] = [
 	...trainingTrainAndGenerate.description,
 	...jobGet.description,
 	...jobGetMany.description,
+	...checkpointDownload.description,
 ];

@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
+import * as checkpointDownload from './checkpoint/download.operation';
 import * as imageCreate from './image/create.operation';
 import * as jobGet from './job/get.operation';
 import * as jobGetMany from './job/getMany.operation';
@@ -13,6 +14,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
 	image: { create: imageCreate.execute },
 	training: { create: trainingCreate.execute, trainAndGenerate: trainingTrainAndGenerate.execute },
 	job: { get: jobGet.execute, getMany: jobGetMany.execute },
+	checkpoint: { download: checkpointDownload.execute },
 };
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

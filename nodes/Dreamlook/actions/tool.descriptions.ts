@@ -36,6 +36,13 @@ const TOOL_DESCRIPTIONS: Array<{ resource: string; operation: string; text: stri
 			`${RETURNS_JOB} Check progress with Get Job.`,
 	},
 	{
+		resource: 'checkpoint',
+		operation: 'download',
+		text:
+			'Gives the download links of the trained model (and LoRA) of a finished Dreamlook training job, by its job_id (db_… or dbig_…). Free: it only reads and returns at once, without waiting. ' +
+			'As a tool it downloads nothing: it returns JSON with the job\'s state and checkpoints (checkpoint_id, is_extracted_lora, url, url_expires_at).',
+	},
+	{
 		resource: 'job',
 		operation: 'get',
 		text: `Looks up one Dreamlook job by its job_id (ig_…, db_… or dbig_…). Free: it only reads and returns at once, without waiting. ${RETURNS_JOB}`,

@@ -77,6 +77,19 @@ export interface ImageDownload {
 	limits?: DownloadLimits;
 	/** Statuses handed back instead of failing: 403/400 mean an expired signed link, which the caller re-signs. */
 	passStatuses?: number[];
+	/**
+	 * What is fetched (default `image`): an image must prove it is one (type or signature); a `file`
+	 * (a trained checkpoint) may be any binary content, only text (an error or login page) is refused.
+	 */
+	content?: 'image' | 'file';
+	/** The word for it in messages ("image", "checkpoint"); default `image`. */
+	noun?: string;
+	/** The option that raises the size limit, named in the size error. */
+	sizeOption?: string;
+	/** Extension when the URL has none (files only). */
+	defaultExtension?: string;
+	/** Called with the bytes received so far, as they arrive (for progress in n8n's log). */
+	onProgress?: (bytes: number, announced: number | undefined) => void;
 }
 
 export type ImageDownloadResult =
@@ -173,15 +186,18 @@ class Watchdog {
 class Meter {
 	bytes = 0;
 	overLimit = false;
+	announced?: number;
 
 	constructor(
 		private readonly maxBytes: number,
 		private readonly watchdog: Watchdog,
+		private readonly onProgress?: (bytes: number, announced: number | undefined) => void,
 	) {}
 
 	add(chunk: Uint8Array): void {
 		this.bytes += chunk.length;
 		this.watchdog.touch();
+		this.onProgress?.(this.bytes, this.announced);
 		if (this.bytes > this.maxBytes) {
 			this.overLimit = true;
 			throw new Error('image size limit exceeded');
@@ -199,13 +215,26 @@ interface Attempt {
 	cancel: AbortSignal | undefined;
 }
 
-function sizeProblem(maxBytes: number, what: string): Problem {
+function sizeProblem(maxBytes: number, what: string, option = 'Max Image Size (MB)'): Problem {
 	return new Problem(
 		'size',
 		`it is larger than the ${formatBytes(maxBytes)} limit (${what})`,
-		'Raise "Max Image Size (MB)" in the node\'s options if images this large are expected.',
+		`Raise "${option}" in the node's options if files this large are expected.`,
 		{ maxBytes },
 	);
+}
+
+/** Text where a file was expected: an error or login page, never stored as a checkpoint. */
+function isTextType(mime: string): boolean {
+	return mime.startsWith('text/') || /^application\/(json|xml|xhtml\+xml|problem\+json|javascript)$/.test(mime) || mime.endsWith('+xml') || mime.endsWith('+json');
+}
+
+function fileExtensionOf(url: string, fallback: string): string {
+	try {
+		return /\.([a-z0-9]{2,12})$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase() ?? fallback;
+	} catch {
+		return fallback;
+	}
 }
 
 function stallProblem(stallMs: number, bytes: number): Problem {
@@ -341,10 +370,29 @@ async function attemptDownload(attempt: Attempt, watchdog: Watchdog, meter: Mete
 	const announced = Number(Array.isArray(headers['content-length']) ? headers['content-length'][0] : headers['content-length']);
 	if (Number.isFinite(announced) && announced > attempt.maxBytes) {
 		body.destroy?.();
-		throw sizeProblem(attempt.maxBytes, `the server announced ${formatBytes(announced)}`);
+		throw sizeProblem(attempt.maxBytes, `the server announced ${formatBytes(announced)}`, request.sizeOption);
 	}
+	if (Number.isFinite(announced)) meter.announced = announced;
 
 	const declared = mimeOf(headers['content-type']);
+	if (request.content === 'file') {
+		if (isTextType(declared)) {
+			const head = await readAtLeast(iterator, PREVIEW_CHARS, meter);
+			body.destroy?.();
+			const said = previewOf(Buffer.concat(head.chunks));
+			throw new Problem(
+				'content',
+				`the server sent ${declared}, not a file${said ? `; it starts with "${said}"` : ''}`,
+				'The link answered with text (often an error or login page from a proxy or storage host). Nothing was stored.',
+				{ contentType: declared, host: hostOf(url) },
+			);
+		}
+		const source = await toBinarySource(body, guardedChunks([], iterator, meter, false));
+		const fileName = `${request.fileBaseName}.${fileExtensionOf(url, request.defaultExtension ?? 'bin')}`;
+		const binary = await attempt.ctx.helpers.prepareBinaryData(source, fileName, GENERIC_TYPES.has(declared) ? 'application/octet-stream' : declared);
+		return { ok: true, binary, bytes: meter.bytes };
+	}
+
 	const needed = declared.startsWith('image/') ? 0 : GENERIC_TYPES.has(declared) ? SNIFF_BYTES : PREVIEW_CHARS;
 	const head = needed > 0 ? await readAtLeast(iterator, needed, meter) : { chunks: [], done: false };
 	const verdict = imageTypeOf(declared, Buffer.concat(head.chunks));
@@ -370,7 +418,7 @@ function problemOf(error: unknown, attempt: Attempt, watchdog: Watchdog, meter: 
 	if (watchdog.reason === 'cancelled' || attempt.cancel?.aborted) return cancelledProblem();
 	if (watchdog.reason === 'deadline') return deadlineProblem(meter.bytes);
 	if (watchdog.reason === 'stall') return stallProblem(attempt.stallMs, meter.bytes);
-	if (meter.overLimit) return sizeProblem(attempt.maxBytes, `more than that arrived: stopped at ${formatBytes(meter.bytes)}`);
+	if (meter.overLimit) return sizeProblem(attempt.maxBytes, `more than that arrived: stopped at ${formatBytes(meter.bytes)}`, attempt.request.sizeOption);
 	if (error instanceof Problem) return error;
 	const networkCode = networkCodeOf(error);
 	// A header timeout from the HTTP client is a stall (or the deadline, if that is what it hit).
@@ -407,7 +455,7 @@ export async function downloadImage(ctx: DownloadContext, request: ImageDownload
 			{ ...problem.details, jobId: request.jobId, image: request.index + 1, attempts } as JsonObject,
 			{
 				message: redactText(
-					`Could not download image ${request.index + 1} of ${request.count} of Dreamlook job ${request.jobId}: ${problem.reason}`,
+					`Could not download ${request.noun ?? 'image'} ${request.index + 1} of ${request.count} of Dreamlook job ${request.jobId}: ${problem.reason}`,
 					apiKey,
 				),
 				description: redactText(problem.description, apiKey),
@@ -434,7 +482,7 @@ export async function downloadImage(ctx: DownloadContext, request: ImageDownload
 			cancel,
 		};
 		const watchdog = new Watchdog(attempt.stallMs, deadline, cancel);
-		const meter = new Meter(maxBytes, watchdog);
+		const meter = new Meter(maxBytes, watchdog, request.onProgress);
 		let problem: Problem;
 		try {
 			return await attemptDownload(attempt, watchdog, meter);

@@ -1,0 +1,124 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+
+import { type JobTypeKey, jobTypeOfId } from '../../api/contract';
+import { type CheckpointChoice, checkpointJson, DEFAULT_MAX_CHECKPOINT_MB, downloadCheckpoints, selectCheckpoints } from '../../shared/checkpoints';
+import { mapWithConcurrency } from '../../shared/concurrency';
+import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
+import { simplifyJob } from '../../shared/output';
+import { isToolMode } from '../../shared/toolMode';
+import { InputChecker } from '../../shared/validate';
+import { getJob } from '../../transport/jobs';
+
+const show = { resource: ['checkpoint'], operation: ['download'] };
+/** Checkpoints are GBs: few at a time. */
+const CONCURRENCY = 2;
+const DEFAULT_TIME_LIMIT_SECONDS = 1800;
+const TRAINING_TYPES: JobTypeKey[] = ['dreambooth', 'dreamboothImageGen'];
+
+export const description: INodeProperties[] = [
+	{
+		displayName: 'Training Job ID',
+		name: 'jobId',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'db_abc12345',
+		description: 'The job_id of a finished Training → Create (db_…) or Train and Generate (dbig_…) job',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Checkpoints',
+		name: 'checkpoints',
+		type: 'options',
+		options: [
+			{ name: 'All', value: 'all', description: 'The trained model and, if extracted, its LoRA' },
+			{ name: 'Trained Model Only', value: 'model' },
+			{ name: 'LoRA Only', value: 'lora', description: 'Exists when the training ran with Extract LoRA on' },
+		],
+		default: 'all',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Checkpoint ID',
+		name: 'checkpointId',
+		type: 'string',
+		default: '',
+		placeholder: 'ckp_abc12345',
+		description: 'Only this checkpoint of the job; empty for the ones chosen above',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show },
+		options: [
+			{
+				displayName: 'Binary Property Prefix',
+				name: 'binaryPrefix',
+				type: 'string',
+				default: 'checkpoint',
+				description: 'Checkpoints are attached as prefix_0, prefix_1, … (checkpoint_0 with the default)',
+			},
+			{
+				displayName: 'Download Time Limit (Seconds)',
+				name: 'downloadTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_TIME_LIMIT_SECONDS,
+				description: 'How long all of this node\'s checkpoint downloads together may take, counted from the start of the node; a checkpoint still downloading then fails its item',
+			},
+			{
+				displayName: 'Max Checkpoint Size (MB)',
+				name: 'maxCheckpointSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_MAX_CHECKPOINT_MB,
+				description: 'Largest checkpoint accepted; a bigger one fails its item instead of filling the disk',
+			},
+		],
+	},
+];
+
+async function downloadOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: number): Promise<ItemOutcome> {
+	const check = new InputChecker(ctx.getNode(), itemIndex);
+	const jobId = check.jobId(ctx.getNodeParameter('jobId', itemIndex));
+	const type = jobTypeOfId(jobId) ?? 'dreambooth';
+	if (!TRAINING_TYPES.includes(type)) {
+		check.fail('Training Job ID', `${jobId} is not a training job`, 'Checkpoints come from Training → Create (db_…) or Train and Generate (dbig_…) jobs.');
+	}
+	const choice = ctx.getNodeParameter('checkpoints', itemIndex, 'all') as CheckpointChoice;
+	const checkpointId = String(ctx.getNodeParameter('checkpointId', itemIndex, '') ?? '').trim();
+	if (checkpointId && !/^[A-Za-z0-9_-]{3,128}$/.test(checkpointId)) check.fail('Checkpoint ID', `"${checkpointId.slice(0, 60)}" is not a checkpoint ID`, 'Checkpoint IDs look like ckp_abc12345.');
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+	const deadline = startedAt + positive(options.downloadTimeout, DEFAULT_TIME_LIMIT_SECONDS) * 1000;
+	const prefix = typeof options.binaryPrefix === 'string' && options.binaryPrefix.trim() ? options.binaryPrefix.trim() : 'checkpoint';
+
+	const job = await getJob(ctx, type, jobId, itemIndex, { deadline });
+	const selected = selectCheckpoints(job, choice, checkpointId || undefined);
+	// As an AI agent's tool: no file can reach the agent, so it gets the links and when they expire.
+	if (isToolMode(ctx)) return { json: { ...simplifyJob(job), checkpoints: checkpointJson(selected) } };
+	const binary = await downloadCheckpoints(ctx, job, {
+		type,
+		itemIndex,
+		choice,
+		checkpointId: checkpointId || undefined,
+		prefix,
+		deadline,
+		maxBytes: Math.round(positive(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
+		sizeOption: 'Max Checkpoint Size (MB)',
+	});
+	return { json: { ...simplifyJob(job), checkpoints: checkpointJson(selected, prefix) }, binary };
+}
+
+export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {
+	const startedAt = Date.now();
+	const results = await mapWithConcurrency(items.length, CONCURRENCY, async (itemIndex) => await downloadOne(this, itemIndex, startedAt));
+	return toNodeOutput(
+		this,
+		results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error))),
+	);
+}

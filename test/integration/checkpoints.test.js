@@ -1,0 +1,109 @@
+'use strict';
+// Issue 12 part 1 (first step): Checkpoint → Download streams a finished training job's checkpoints
+// (and its LoRA) into n8n's binary store, bounded by a size limit and a deadline, re-signing an
+// expired link once, refusing text that is not a checkpoint.
+const { useFake, runDreamlook, requestsTo, NODE_NAME } = require('./helpers');
+
+const download = (jobId, overrides = {}) => ({ resource: 'checkpoint', operation: 'download', jobId, checkpoints: 'all', checkpointId: '', options: {}, ...overrides });
+
+function finishedTraining(fake, { lora = false } = {}) {
+	const job = fake.createJob({ type: 'dreambooth', config: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'photo of ukj person', extract_lora: lora ? 'original' : 'disabled' } });
+	fake.finishJob(job.job_id, 'success');
+	return fake.getJob(job.job_id);
+}
+
+describe('Checkpoint → Download', () => {
+	const fake = useFake();
+
+	it('stores the trained model and its LoRA as binary data, byte for byte, with progress in the log', async () => {
+		const job = finishedTraining(fake, { lora: true });
+		const [model, lora] = job.dreambooth_result.checkpoints;
+		expect([model.is_extracted_lora, lora.is_extracted_lora]).toEqual([false, true]);
+		const result = await runDreamlook(fake, download(job.job_id));
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf(NODE_NAME);
+		expect(Object.keys(item.binary).sort()).toEqual(['checkpoint_0', 'checkpoint_1']);
+		for (const [index, checkpoint] of [model, lora].entries()) {
+			const bytes = await result.binaryBuffer(NODE_NAME, 0, `checkpoint_${index}`);
+			expect(bytes.equals(fake.checkpointBytesFor(checkpoint.checkpoint_id))).toBe(true);
+			expect(item.binary[`checkpoint_${index}`]).toMatchObject({ fileName: `${checkpoint.checkpoint_id}.safetensors`, mimeType: 'application/octet-stream' });
+		}
+		expect(item.json).toMatchObject({ job_id: job.job_id, state: 'success', checkpoint_ids: [model.checkpoint_id], lora_checkpoint_ids: [lora.checkpoint_id] });
+		expect(item.json.checkpoints).toEqual([
+			{ checkpoint_id: model.checkpoint_id, is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String), binary_property: 'checkpoint_0' },
+			{ checkpoint_id: lora.checkpoint_id, is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String), binary_property: 'checkpoint_1' },
+		]);
+		expect(result.logs.some((log) => log.message === `Dreamlook: checkpoint ${model.checkpoint_id} of job ${job.job_id} stored (1 KB)`)).toBe(true);
+		// The key never goes to the storage host.
+		expect(requestsTo(fake, 'GET', '/checkpoints/').every((entry) => !entry.authorized)).toBe(true);
+	});
+
+	it('selects the LoRA only, or one checkpoint by ID', async () => {
+		const job = finishedTraining(fake, { lora: true });
+		const [model, lora] = job.dreambooth_result.checkpoints;
+		let result = await runDreamlook(fake, download(job.job_id, { checkpoints: 'lora' }));
+		expect(result.outputOf(NODE_NAME)[0].binary.checkpoint_0.fileName).toBe(`${lora.checkpoint_id}.safetensors`);
+		expect(result.outputOf(NODE_NAME)[0].binary.checkpoint_1).toBeUndefined();
+		result = await runDreamlook(fake, download(job.job_id, { checkpointId: model.checkpoint_id, options: { binaryPrefix: 'model' } }));
+		expect(Object.keys(result.outputOf(NODE_NAME)[0].binary)).toEqual(['model_0']);
+	});
+
+	it('streams a larger checkpoint and logs its progress in percent', async () => {
+		const job = finishedTraining(fake);
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { hugeBytes: 3 * 1024 * 1024, contentType: 'application/octet-stream' } });
+		const result = await runDreamlook(fake, download(job.job_id));
+		expect(result.error).toBeUndefined();
+		expect((await result.binaryBuffer(NODE_NAME, 0, 'checkpoint_0')).length).toBe(3 * 1024 * 1024);
+		const progress = result.logs.filter((log) => / downloaded \(\d+ %\)$/.test(log.message)).map((log) => log.message);
+		expect(progress.length).toBeGreaterThanOrEqual(5);
+		expect(progress.at(-1)).toMatch(/: 3 MB of 3 MB downloaded \(100 %\)$/);
+	});
+
+	it('re-signs an expired link once by fetching the job again', async () => {
+		const job = finishedTraining(fake);
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { status: 403, body: '<Error><Code>ExpiredToken</Code></Error>', headers: { 'content-type': 'application/xml' } } });
+		const result = await runDreamlook(fake, download(job.job_id));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf(NODE_NAME)[0].binary.checkpoint_0).toBeDefined();
+		expect(requestsTo(fake, 'GET', `/jobs/dreambooth/${job.job_id}`)).toHaveLength(2);
+	});
+
+	it('refuses a checkpoint whose announced size is over Max Checkpoint Size', async () => {
+		const job = finishedTraining(fake);
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { hugeBytes: 3 * 1024 * 1024, contentType: 'application/octet-stream' } });
+		const result = await runDreamlook(fake, download(job.job_id, { options: { maxCheckpointSizeMb: 1 } }));
+		expect(result.error?.message).toMatch(new RegExp(`^Could not download checkpoint 1 of 1 of Dreamlook job ${job.job_id}: it is larger than the 1 MB limit`));
+		expect(result.error?.description).toMatch(/Max Checkpoint Size \(MB\)/);
+	});
+
+	it('stops at the Download Time Limit', async () => {
+		const job = finishedTraining(fake);
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { trickle: { bytesPerChunk: 16, intervalMs: 200 } } });
+		const started = Date.now();
+		const result = await runDreamlook(fake, download(job.job_id, { options: { downloadTimeout: 1 } }));
+		expect(Date.now() - started).toBeLessThan(5000);
+		expect(result.error?.message).toMatch(/Could not download checkpoint 1 of 1 .*: the time allowed for downloads ran out/);
+	});
+
+	it('refuses text (an error or login page) instead of storing it as a checkpoint', async () => {
+		const job = finishedTraining(fake);
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { status: 200, body: '<html><body>Sign in to continue</body></html>', headers: { 'content-type': 'text/html' } } });
+		const result = await runDreamlook(fake, download(job.job_id));
+		expect(result.error?.message).toMatch(/: the server sent text\/html, not a file; it starts with "Sign in to continue"$/);
+	});
+
+	it('explains what is missing before downloading: not a training job, not finished, no LoRA', async () => {
+		let result = await runDreamlook(fake, download('ig_abc12345'));
+		expect(result.error?.message).toBe('Training Job ID: ig_abc12345 is not a training job');
+		expect(fake.requests).toHaveLength(0);
+
+		const running = fake.createJob({ type: 'dreambooth', config: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'x' } });
+		result = await runDreamlook(fake, download(running.job_id));
+		expect(result.error?.message).toMatch(new RegExp(`^Dreamlook job ${running.job_id} has no checkpoints to download: it is (queued|running)$`));
+
+		const job = finishedTraining(fake);
+		result = await runDreamlook(fake, download(job.job_id, { checkpoints: 'lora' }));
+		expect(result.error?.message).toBe(`Dreamlook job ${job.job_id} lists no extracted LoRA`);
+		expect(result.error?.description).toMatch(/Extract LoRA/);
+	});
+});
