@@ -107,3 +107,82 @@ describe('Checkpoint → Download', () => {
 		expect(result.error?.description).toMatch(/Extract LoRA/);
 	});
 });
+
+describe('Job → Get with Download Checkpoints', () => {
+	const fake = useFake();
+	const get = (jobId, overrides = {}) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true, ...overrides });
+
+	it('attaches a training job\'s checkpoints, and with Download Images a train-and-generate job\'s images too', async () => {
+		const job = fake.createJob({
+			type: 'dreambooth_image_gen',
+			config: { dreambooth: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'x', extract_lora: 'original' }, image_gen: [{ prompt: 'photo of ukj person', num_samples: 2 }] },
+		});
+		fake.finishJob(job.job_id, 'success');
+		const [model] = fake.getJob(job.job_id).dreambooth_result.checkpoints;
+		const result = await runDreamlook(fake, get(job.job_id, { downloadImages: true, downloadCheckpoints: true, checkpointOptions: { checkpoints: 'model' } }));
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf(NODE_NAME);
+		expect(Object.keys(item.binary).sort()).toEqual(['checkpoint_0', 'data_0', 'data_1']);
+		expect((await result.binaryBuffer(NODE_NAME, 0, 'checkpoint_0')).equals(fake.checkpointBytesFor(model.checkpoint_id))).toBe(true);
+		expect(item.json.checkpoints).toEqual([expect.objectContaining({ checkpoint_id: model.checkpoint_id, binary_property: 'checkpoint_0' })]);
+	});
+
+	it('leaves an image job and an unfinished training job without checkpoints', async () => {
+		const image = fake.createJob({ config: { prompt: 'x' } });
+		fake.finishJob(image.job_id, 'success');
+		let result = await runDreamlook(fake, get(image.job_id, { downloadCheckpoints: true }));
+		expect(result.outputOf(NODE_NAME)[0].binary).toBeUndefined();
+		const running = fake.createJob({ type: 'dreambooth', config: { image_urls: ['https://example.com/a.jpg'], instance_prompt: 'x' } });
+		result = await runDreamlook(fake, get(running.job_id, { downloadCheckpoints: true }));
+		expect(result.error).toBeUndefined();
+		expect(result.outputOf(NODE_NAME)[0].binary).toBeUndefined();
+		expect(requestsTo(fake, 'GET', '/checkpoints/')).toHaveLength(0);
+	});
+});
+
+describe('Training → Create / Train and Generate with Wait and Download Checkpoints', () => {
+	const fake = useFake();
+	const training = (overrides = {}) => ({
+		resource: 'training',
+		operation: 'create',
+		imageUrls: 'https://example.com/me-1.jpg',
+		instancePrompt: 'photo of ukj person',
+		modelType: 'sd-v1',
+		waitForCompletion: true,
+		downloadCheckpoints: true,
+		simplify: true,
+		additionalFields: { extractLora: true },
+		options: { pollInterval: 0.2, timeout: 20 },
+		...overrides,
+	});
+
+	it('waits for the training and attaches its checkpoints', async () => {
+		const result = await runDreamlook(fake, training());
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf(NODE_NAME);
+		expect(item.json.state).toBe('success');
+		const checkpoints = fake.getJob(item.json.job_id).dreambooth_result.checkpoints;
+		expect(Object.keys(item.binary).sort()).toEqual(['checkpoint_0', 'checkpoint_1']);
+		for (const [index, checkpoint] of checkpoints.entries()) {
+			expect((await result.binaryBuffer(NODE_NAME, 0, `checkpoint_${index}`)).equals(fake.checkpointBytesFor(checkpoint.checkpoint_id))).toBe(true);
+		}
+		expect(item.json.checkpoints.map((entry) => entry.binary_property)).toEqual(['checkpoint_0', 'checkpoint_1']);
+	});
+
+	it('Train and Generate attaches images and checkpoints; without the switch, none', async () => {
+		const parameters = training({ operation: 'trainAndGenerate', generationPrompts: 'photo of ukj person', imagesPerPrompt: 1, imageWidth: 512, imageHeight: 512, downloadImages: true, additionalFields: {} });
+		let result = await runDreamlook(fake, parameters);
+		expect(result.error).toBeUndefined();
+		expect(Object.keys(result.outputOf(NODE_NAME)[0].binary).sort()).toEqual(['checkpoint_0', 'data_0']);
+		result = await runDreamlook(fake, training({ downloadCheckpoints: false }));
+		expect(result.outputOf(NODE_NAME)[0].binary).toBeUndefined();
+	});
+
+	it('Max Checkpoint Size is a per-run option: bounded, and one value for all items', async () => {
+		fake.faults.add({ method: 'GET', path: '/checkpoints/', times: 1, action: { hugeBytes: 3 * 1024 * 1024, contentType: 'application/octet-stream' } });
+		let result = await runDreamlook(fake, training({ additionalFields: {}, options: { pollInterval: 0.2, timeout: 20, maxCheckpointSizeMb: 1 } }));
+		expect(result.error?.message).toMatch(/^Could not download checkpoint 1 of 1 of Dreamlook job db_\w+: it is larger than the 1 MB limit/);
+		result = await runDreamlook(fake, training({ options: { maxCheckpointSizeMb: '={{ $json.n === 0 ? 100 : 200 }}' } }), { inputItems: [{ json: { n: 0 } }, { json: { n: 1 } }] });
+		expect(result.error?.message).toBe('Max Checkpoint Size (MB): must be the same for every item (item 1: 100, item 2: 200)');
+	});
+});

@@ -8,6 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { type DreamlookJob, jobNoun, JOB_TYPES, type JobTypeKey } from '../api/contract';
 import { downloadImages } from '../shared/binary';
+import { checkpointJson, downloadCheckpoints, selectCheckpoints } from '../shared/checkpoints';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
 import { failureReason, failureText } from '../shared/output';
@@ -24,6 +25,8 @@ export interface CreateOperationSpec {
 	waitByDefault: boolean;
 	/** Whether the job produces images (and so offers Download Images). */
 	producesImages: boolean;
+	/** Whether the job produces trained checkpoints (and so offers Download Checkpoints). */
+	producesCheckpoints?: boolean;
 	timeoutSeconds: number;
 	intervalSeconds: number;
 }
@@ -141,26 +144,37 @@ export async function executeCreateOperation(
 	for (const [itemIndex, result] of finished) {
 		if (result instanceof Error) outcomes[itemIndex] = result;
 		else if (result.state !== 'success') outcomes[itemIndex] = endedError(ctx, spec.type, result, itemIndex);
-		else if (settings[itemIndex].download) toDownload.push({ itemIndex, job: result });
+		else if (settings[itemIndex].download || settings[itemIndex].checkpoints) toDownload.push({ itemIndex, job: result });
 		else outcomes[itemIndex] = { json: jobOutput(result, settings[itemIndex]) };
 	}
 
-	// 5. Download every image as binary data, all within the same deadline.
-	const downloads = await mapWithConcurrency(toDownload.length, concurrency.downloads, async (index) =>
-		await downloadImages(ctx, toDownload[index].job, {
-			prefix: options.binaryPrefix,
+	// 5. Download every image (and, for training, every checkpoint) as binary data, all within the same deadline.
+	const downloads = await mapWithConcurrency(toDownload.length, concurrency.downloads, async (index) => {
+		const { itemIndex, job } = toDownload[index];
+		const images = settings[itemIndex].download
+			? await downloadImages(ctx, job, { prefix: options.binaryPrefix, type: spec.type, itemIndex, deadline, maxBytes: options.maxImageBytes })
+			: {};
+		if (!settings[itemIndex].checkpoints) return images;
+		const checkpoints = await downloadCheckpoints(ctx, job, {
 			type: spec.type,
-			itemIndex: toDownload[index].itemIndex,
+			itemIndex,
+			choice: 'all',
+			prefix: 'checkpoint',
 			deadline,
-			maxBytes: options.maxImageBytes,
-		}),
-	);
+			maxBytes: options.maxCheckpointBytes,
+			sizeOption: 'Max Checkpoint Size (MB)',
+		});
+		return { ...images, ...checkpoints };
+	});
 	downloads.forEach((result, index) => {
 		const { itemIndex, job } = toDownload[index];
-		outcomes[itemIndex] =
-			result.status === 'rejected'
-				? (result.reason as Error)
-				: { json: jobOutput(job, settings[itemIndex]), binary: result.value as IBinaryKeyData };
+		if (result.status === 'rejected') {
+			outcomes[itemIndex] = result.reason as Error;
+			return;
+		}
+		const json = jobOutput(job, settings[itemIndex]);
+		if (settings[itemIndex].checkpoints) json.checkpoints = checkpointJson(selectCheckpoints(job, 'all'), 'checkpoint');
+		outcomes[itemIndex] = { json, binary: result.value as IBinaryKeyData };
 	});
 
 	// 6. One output item per input item, paired; the first failure stops the node unless Continue On Fail.

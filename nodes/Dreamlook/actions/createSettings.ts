@@ -5,10 +5,11 @@
  *   since one wait, one deadline and one concurrency limit serve all items. An expression that gives
  *   different values for different items is an error naming the option, never silently ignored.
  */
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
 import type { DreamlookJob } from '../api/contract';
+import { DEFAULT_MAX_CHECKPOINT_MB } from '../shared/checkpoints';
 import { jobToJson } from '../shared/output';
 import { isToolMode, toolJson } from '../shared/toolMode';
 import { InputChecker } from '../shared/validate';
@@ -18,6 +19,8 @@ export interface CreateSettingsSpec {
 	waitByDefault: boolean;
 	/** Whether the job produces images (and so offers Download Images). */
 	producesImages: boolean;
+	/** Whether the job produces trained checkpoints (and so offers Download Checkpoints). */
+	producesCheckpoints?: boolean;
 	timeoutSeconds: number;
 	intervalSeconds: number;
 }
@@ -25,6 +28,8 @@ export interface CreateSettingsSpec {
 export interface ItemSettings {
 	wait: boolean;
 	download: boolean;
+	/** Download Checkpoints (training jobs, with Wait for Completion). */
+	checkpoints: boolean;
 	simplify: boolean;
 	/** Run by an AI agent as a tool: JSON only (no binary), in the tool shape. */
 	tool: boolean;
@@ -39,8 +44,10 @@ export function readItemSettings(ctx: IExecuteFunctions, itemIndex: number, spec
 	const tool = isToolMode(ctx);
 	const wait = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', itemIndex, spec.waitByDefault), spec.waitByDefault);
 	const download = !tool && spec.producesImages && wait && check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, true), true);
+	const checkpoints =
+		!tool && spec.producesCheckpoints === true && wait && check.boolean('Download Checkpoints', ctx.getNodeParameter('downloadCheckpoints', itemIndex, false));
 	const simplify = check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true);
-	return { wait, download, simplify, tool };
+	return { wait, download, checkpoints, simplify, tool };
 }
 
 /** An item's JSON for a finished job: the tool shape as a tool, else simplified or whole. */
@@ -48,8 +55,25 @@ export function jobOutput(job: DreamlookJob, settings: Pick<ItemSettings, 'simpl
 	return settings.tool ? toolJson(job) : jobToJson(job, settings.simplify);
 }
 
+/** The training operations' extra run option (Options → Max Checkpoint Size). */
+export const maxCheckpointSizeOption: INodeProperties = {
+	displayName: 'Max Checkpoint Size (MB)',
+	name: 'maxCheckpointSizeMb',
+	type: 'number',
+	typeOptions: { minValue: 1 },
+	default: DEFAULT_MAX_CHECKPOINT_MB,
+	description: 'Largest checkpoint accepted by Download Checkpoints; a bigger one fails its item instead of filling the disk',
+};
+
+/** The create Options collection with the checkpoint size option, kept in alphabetical order. */
+export function withCheckpointOption(collection: INodeProperties): INodeProperties {
+	const options = [...((collection.options ?? []) as INodeProperties[]), maxCheckpointSizeOption];
+	options.sort((a, b) => a.displayName.localeCompare(b.displayName));
+	return { ...collection, options };
+}
+
 function optionLabel(key: string): string {
-	const option = (createOptionsField({}, 1, 1).options ?? []).find((candidate) => candidate.name === key);
+	const option = [...(createOptionsField({}, 1, 1).options ?? []), maxCheckpointSizeOption].find((candidate) => candidate.name === key);
 	return option && 'displayName' in option ? option.displayName : key;
 }
 
@@ -59,7 +83,7 @@ function shown(value: unknown): string {
 }
 
 /** The run's Options: read for every item, and an error if an item's differ from the first item's. */
-export function readRunOptions(ctx: IExecuteFunctions, itemCount: number, spec: CreateSettingsSpec): CreateOptions {
+export function readRunOptions(ctx: IExecuteFunctions, itemCount: number, spec: CreateSettingsSpec): CreateOptions & { maxCheckpointBytes: number } {
 	const optionsOf = (itemIndex: number) => ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
 	const first = optionsOf(0);
 	for (let itemIndex = 1; itemIndex < itemCount; itemIndex++) {
@@ -78,5 +102,6 @@ export function readRunOptions(ctx: IExecuteFunctions, itemCount: number, spec: 
 			);
 		}
 	}
-	return readCreateOptions(first, spec.timeoutSeconds, spec.intervalSeconds);
+	const maxCheckpointMb = typeof first.maxCheckpointSizeMb === 'number' && first.maxCheckpointSizeMb > 0 ? first.maxCheckpointSizeMb : DEFAULT_MAX_CHECKPOINT_MB;
+	return { ...readCreateOptions(first, spec.timeoutSeconds, spec.intervalSeconds), maxCheckpointBytes: Math.round(maxCheckpointMb * 1024 * 1024) };
 }

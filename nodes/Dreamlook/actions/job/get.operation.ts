@@ -1,6 +1,8 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import type { JobTypeKey } from '../../api/contract';
 import { downloadImages } from '../../shared/binary';
+import { type CheckpointChoice, checkpointJson, DEFAULT_MAX_CHECKPOINT_MB, downloadCheckpoints, selectCheckpoints } from '../../shared/checkpoints';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
@@ -13,6 +15,8 @@ import { FROM_JOB_ID, jobTypeOptions, resolveJobType } from './jobType';
 const show = { resource: ['job'], operation: ['get'] };
 const CONCURRENCY = 10;
 const DEFAULT_DOWNLOAD_SECONDS = 300;
+const DEFAULT_CHECKPOINT_SECONDS = 1800;
+const TRAINING_TYPES: JobTypeKey[] = ['dreambooth', 'dreamboothImageGen'];
 
 export const description: INodeProperties[] = [
 	{
@@ -69,6 +73,52 @@ export const description: INodeProperties[] = [
 			},
 		],
 	},
+	{
+		displayName: 'Download Checkpoints',
+		name: 'downloadCheckpoints',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to attach the checkpoints of a finished training job (db_…, dbig_…) as binary data (checkpoint_0, checkpoint_1, …), streamed into n8n\'s binary store. Other jobs have none.',
+		displayOptions: { show },
+	},
+	{
+		displayName: 'Checkpoint Options',
+		name: 'checkpointOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { ...show, downloadCheckpoints: [true] } },
+		options: [
+			{
+				displayName: 'Checkpoints',
+				name: 'checkpoints',
+				type: 'options',
+				options: [
+					{ name: 'All', value: 'all', description: 'The trained model and, if extracted, its LoRA' },
+					{ name: 'Trained Model Only', value: 'model' },
+					{ name: 'LoRA Only', value: 'lora', description: 'Exists when the training ran with Extract LoRA on' },
+				],
+				default: 'all',
+			},
+			{
+				displayName: 'Download Time Limit (Seconds)',
+				name: 'downloadTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_CHECKPOINT_SECONDS,
+				description: 'How long all of this node\'s checkpoint downloads together may take, counted from the start of the node',
+			},
+			{
+				displayName: 'Max Checkpoint Size (MB)',
+				name: 'maxCheckpointSizeMb',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_MAX_CHECKPOINT_MB,
+				description: 'Largest checkpoint accepted; a bigger one fails its item instead of filling the disk',
+			},
+		],
+	},
 ];
 
 interface DownloadSettings {
@@ -97,9 +147,30 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: numb
 	if (isToolMode(ctx)) return { json: toolJson(job) };
 	const json = jobToJson(job, check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true));
 	const wantsImages = check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, false));
-	if (!wantsImages || job.state !== 'success') return { json };
-	const { deadline, maxBytes } = downloadSettingsOf(ctx, itemIndex, startedAt);
-	return { json, binary: await downloadImages(ctx, job, { prefix: 'data', type, itemIndex, deadline, maxBytes }) };
+	const wantsCheckpoints = check.boolean('Download Checkpoints', ctx.getNodeParameter('downloadCheckpoints', itemIndex, false));
+	if (job.state !== 'success' || (!wantsImages && !wantsCheckpoints)) return { json };
+	let binary: IBinaryKeyData = {};
+	if (wantsImages) {
+		const { deadline, maxBytes } = downloadSettingsOf(ctx, itemIndex, startedAt);
+		binary = await downloadImages(ctx, job, { prefix: 'data', type, itemIndex, deadline, maxBytes });
+	}
+	if (wantsCheckpoints && TRAINING_TYPES.includes(type)) {
+		const options = ctx.getNodeParameter('checkpointOptions', itemIndex, {}) as IDataObject;
+		const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+		const choice = (['all', 'model', 'lora'].includes(String(options.checkpoints)) ? options.checkpoints : 'all') as CheckpointChoice;
+		const checkpoints = await downloadCheckpoints(ctx, job, {
+			type,
+			itemIndex,
+			choice,
+			prefix: 'checkpoint',
+			deadline: startedAt + positive(options.downloadTimeout, DEFAULT_CHECKPOINT_SECONDS) * 1000,
+			maxBytes: Math.round(positive(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
+			sizeOption: 'Max Checkpoint Size (MB)',
+		});
+		binary = { ...binary, ...checkpoints };
+		json.checkpoints = checkpointJson(selectCheckpoints(job, choice), 'checkpoint');
+	}
+	return Object.keys(binary).length > 0 ? { json, binary } : { json };
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {

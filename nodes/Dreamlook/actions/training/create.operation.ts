@@ -15,6 +15,7 @@ import {
 	waitForCompletionField,
 } from '../common.descriptions';
 import { executeCreateOperation } from '../createOperation';
+import { withCheckpointOption } from '../createSettings';
 
 // Train and Generate (trainAndGenerate.operation.ts) trains with the same fields.
 const show = { resource: ['training'], operation: ['create', 'trainAndGenerate'] };
@@ -134,7 +135,16 @@ export const description: INodeProperties[] = [
 			description: `Training steps. 0 = the model type's default: ${perModel((model) => model.training.steps)}.`,
 		},
 	]),
-	createOptionsField(show, TIMEOUT_SECONDS, INTERVAL_SECONDS),
+	{
+		displayName: 'Download Checkpoints',
+		name: 'downloadCheckpoints',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to attach the trained checkpoints (and the LoRA, if extracted) as binary data (checkpoint_0, …), streamed into n8n\'s binary store within the Timeout. May differ per item.',
+		displayOptions: { show: { ...show, waitForCompletion: [true] } },
+	},
+	withCheckpointOption(createOptionsField(show, TIMEOUT_SECONDS, INTERVAL_SECONDS)),
 ];
 
 function readCaptions(check: InputChecker, value: unknown): Record<string, string | string[]> | undefined {
@@ -204,6 +214,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 		buildBody: buildDreamboothBody,
 		waitByDefault: false,
 		producesImages: false,
+		producesCheckpoints: true,
 		timeoutSeconds: TIMEOUT_SECONDS,
 		intervalSeconds: INTERVAL_SECONDS,
 	});

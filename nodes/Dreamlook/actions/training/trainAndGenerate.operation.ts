@@ -89,6 +89,7 @@ export async function execute(this: IExecuteFunctions, items: INodeExecutionData
 		buildBody: buildTrainAndGenerateBody,
 		waitByDefault: false,
 		producesImages: true,
+		producesCheckpoints: true,
 		timeoutSeconds: TIMEOUT_SECONDS,
 		intervalSeconds: INTERVAL_SECONDS,
 	});
