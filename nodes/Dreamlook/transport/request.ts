@@ -68,7 +68,24 @@ interface Connection {
 	apiKey: string;
 }
 
+/**
+ * One credential read per run (per execution context): n8n loads the stored credential from its
+ * database and decrypts it on every getCredentials call, a cost paid per request otherwise.
+ */
+const connections = new WeakMap<object, Promise<Connection>>();
+
 export async function getConnection(ctx: DreamlookContext): Promise<Connection> {
+	let connection = connections.get(ctx);
+	if (!connection) {
+		connection = readConnection(ctx);
+		connections.set(ctx, connection);
+		// A failed read is not kept: the next request reads again.
+		connection.catch(() => connections.delete(ctx));
+	}
+	return await connection;
+}
+
+async function readConnection(ctx: DreamlookContext): Promise<Connection> {
 	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
 	const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
 	return {
