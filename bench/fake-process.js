@@ -66,7 +66,7 @@ async function childMain() {
 		},
 		/** Every job: id, prompt and the epoch ms at which it ends. */
 		jobEnds() {
-			return fake.store.all.map((job) => ({ id: job.id, prompt: job.config.prompt, endMs: fake.store.endUs(job) / 1000 }));
+			return fake.store.all.map((job) => ({ id: job.id, prompt: job.config.prompt, endMs: fake.store.endUs(job) / 1000, createdMs: job.createdUs / 1000 }));
 		},
 		/** Jobs by prompt (duplicates, missing). */
 		promptCounts() {

@@ -43,24 +43,84 @@ async function userLoop(fake) {
 	return { rounds: new Set(leftInRound.values()).size, lastOutAt: performance.timeOrigin + performance.now() };
 }
 
-/** Calls per job and detection delays from the fake's log. */
-async function measure(fake) {
+const isList = (entry) => entry.method === 'GET' && entry.path === '/jobs';
+
+/**
+ * Calls per job and detection delays from the fake's log. A job is detected by its last GET (the
+ * one that saw it ended), or by the first list request answered after its end (in the runs where
+ * the list serves), whichever came first; its delay = that answer − the job's end.
+ * Status requests per job per interval: (job GETs + list requests) ÷ Σ over jobs of (time from its
+ * create to its detection) ÷ interval — 1.0 for the loop (one GET per job per interval).
+ */
+async function measure(fake, { intervalMs = INTERVAL_MS, listServes = true } = {}) {
 	const log = await fake.call('requestLog');
 	const ends = await fake.call('jobEnds');
+	const ok = (entry) => entry.status === 200;
+	const lists = listServes ? log.filter((entry) => isList(entry) && ok(entry)) : [];
+	const listRequests = log.filter(isList).length;
+	let jobGets = 0;
 	const perJob = ends.map((job) => {
-		const gets = log.filter((entry) => entry.method === 'GET' && entry.path.endsWith(`/${job.id}`) && entry.status === 200);
-		const last = gets[gets.length - 1];
-		return { id: job.id, prompt: job.prompt, calls: 1 + gets.length, delayMs: last.at + last.durationMs - job.endMs, endMs: job.endMs };
+		const gets = log.filter((entry) => entry.method === 'GET' && entry.path.endsWith(`/${job.id}`));
+		jobGets += gets.length;
+		const post = log.find((entry) => entry.method === 'POST' && ok(entry));
+		// The last GET of a job is the one that saw it ended (nobody asks again); a list request saw
+		// it when it was answered after the end.
+		const answeredAt = (entry) => entry.at + entry.durationMs;
+		const okGets = gets.filter(ok);
+		const lastGet = okGets.length ? answeredAt(okGets[okGets.length - 1]) : Number.POSITIVE_INFINITY;
+		const firstList = lists.map(answeredAt).filter((at) => at >= job.endMs).sort((a, b) => a - b)[0] ?? Number.POSITIVE_INFINITY;
+		const detectedAt = Math.min(lastGet, firstList);
+		return { id: job.id, prompt: job.prompt, calls: 1 + gets.length, delayMs: detectedAt - job.endMs, endMs: job.endMs, createdAt: job.createdMs ?? post?.at ?? job.endMs, detectedAt };
 	});
 	const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+	const jobIntervals = perJob.reduce((sum, job) => sum + Math.max(0, job.detectedAt - job.createdAt) / intervalMs, 0);
 	return {
 		jobs: perJob.length,
-		callsPerJob: mean(perJob.map((job) => job.calls)),
+		callsPerJob: mean(perJob.map((job) => job.calls)) + listRequests / perJob.length,
+		statusRequests: jobGets + listRequests,
+		listRequests,
+		jobGets,
+		perJobPerInterval: (jobGets + listRequests) / jobIntervals,
 		meanDelayMs: mean(perJob.map((job) => job.delayMs)),
 		maxDelayMs: Math.max(...perJob.map((job) => job.delayMs)),
 		lastEndMs: Math.max(...perJob.map((job) => job.endMs)),
 		perJob,
 	};
+}
+
+/** 100 jobs at a 5 s interval, the node waiting: the list serving, then not (404). */
+const MANY = 100;
+const MANY_INTERVAL_MS = 5000;
+const MANY_LATENCY_MS = 50;
+/** Running time of item i's job in the 100-job run: spread over 5–25 s. */
+function manyRunningMsOf(i) {
+	return 5000 + ((i * 7919 + 1201) % 20000);
+}
+
+async function waitForMany(fake, listServes) {
+	await fake.call('reset');
+	await fake.call('setLatency', MANY_LATENCY_MS);
+	const durations = {};
+	for (let i = 0; i < MANY; i++) durations[`bench item ${i}`] = manyRunningMsOf(i);
+	await fake.call('setRunningMsByPrompt', durations);
+	if (!listServes) {
+		const response = await fetch(`${fake.url}/__fake/faults`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ method: 'GET', pathRegex: '^/jobs$', times: 1e9, action: { status: 404 } }),
+		});
+		if (!response.ok) throw new Error(`adding the list fault failed: ${response.status}`);
+	}
+	const { output, result } = await runNode(
+		fake,
+		imageParameters({ waitForCompletion: true, downloadImages: false, options: { pollInterval: MANY_INTERVAL_MS / 1000, timeout: 120 } }),
+		{ items: MANY },
+	);
+	if (result.error) throw result.error;
+	const failed = output.filter((item) => item.json.error || item.json.state !== 'success').length;
+	const measured = await measure(fake, { intervalMs: MANY_INTERVAL_MS, listServes });
+	process.stderr.write(`  ${MANY} jobs, list ${listServes ? 'serves' : 'answers 404'}: ${JSON.stringify({ ...measured, perJob: undefined, failed })}\n`);
+	return { ...measured, failed };
 }
 
 async function main() {
@@ -90,6 +150,9 @@ async function main() {
 		const failed = output.filter((item) => item.json.error).length;
 		process.stderr.write(`  loop: ${JSON.stringify({ ...loop, perJob: undefined, rounds: loopRun.rounds })}\n  node: ${JSON.stringify({ ...node, perJob: undefined, runs, paired, failed })}\n`);
 		if (result.error) throw result.error;
+
+		const manyList = await waitForMany(fake, true);
+		const manyGets = await waitForMany(fake, false);
 
 		const ratio = node.callsPerJob / loop.callsPerJob;
 		const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
@@ -121,8 +184,26 @@ async function main() {
 					measure: 'all items out after the last job ended: loop / node',
 					value: `${s(loopRun.lastOutAt - loop.lastEndMs)} / ${s(nodeOutAt - node.lastEndMs)}`,
 				},
+				{
+					measure: `${MANY} jobs (5–25 s running), interval ${MANY_INTERVAL_MS / 1000} s, list serves: status requests per job per interval`,
+					value: `${manyList.perJobPerInterval.toFixed(3)} (${manyList.listRequests} list + ${manyList.jobGets} job GETs; ${manyList.failed} failed)`,
+					goal: '≤ 0.05',
+					ok: manyList.perJobPerInterval <= 0.05 && manyList.failed === 0,
+				},
+				{
+					measure: `  same, the list answers 404 (fallback: one GET per job)`,
+					value: `${manyGets.perJobPerInterval.toFixed(3)} (${manyGets.listRequests} list + ${manyGets.jobGets} job GETs; ${manyGets.failed} failed)`,
+					goal: '≈ 1.0',
+					ok: manyGets.perJobPerInterval <= 1.05 && manyGets.failed === 0,
+				},
+				{
+					measure: `  detection delay mean / max: list / fallback`,
+					value: `${s(manyList.meanDelayMs)} / ${s(manyList.maxDelayMs)} vs ${s(manyGets.meanDelayMs)} / ${s(manyGets.maxDelayMs)}`,
+					goal: `max ≤ ${s(MANY_INTERVAL_MS + 3 * MANY_LATENCY_MS)} both`,
+					ok: Math.max(manyList.maxDelayMs, manyGets.maxDelayMs) <= MANY_INTERVAL_MS + 3 * MANY_LATENCY_MS,
+				},
 			],
-			raw: { loop: { ...loop, rounds: loopRun.rounds }, node: { ...node, runs, paired, failed } },
+			raw: { loop: { ...loop, rounds: loopRun.rounds }, node: { ...node, runs, paired, failed }, manyList: { ...manyList, perJob: undefined }, manyGets: { ...manyGets, perJob: undefined } },
 		};
 	} finally {
 		await fake.close();
