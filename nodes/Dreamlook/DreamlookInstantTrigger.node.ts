@@ -8,16 +8,15 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
 
-import { simplifyField } from './actions/common.descriptions';
-import { jobTypeOptions } from './actions/job/jobType';
 import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, jobTypeOfId } from './api/contract';
 import { getJob } from './transport/jobs';
 import type { CursorFilter, TriggerEvent } from './trigger/cursor';
 import { matchesFilter } from './trigger/filter';
+import { ALL_JOB_TYPES, triggerJobFields } from './trigger/fields';
 import { jobsToItems } from './trigger/items';
 import { callbackJobId, RecentJobs } from './trigger/recentJobs';
 
-const ALL = 'all';
+const ALL = ALL_JOB_TYPES;
 /** The verifying GET must fit in the time a caller waits for an answer. */
 const VERIFY_TIMEOUT_MS = 20_000;
 /** Image downloads happen after the caller got its answer, bounded all the same. */
@@ -64,33 +63,7 @@ export class DreamlookInstantTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Event',
-				name: 'event',
-				type: 'options',
-				options: [
-					{ name: 'Job Failed', value: 'failure', description: 'A job ended in state failure' },
-					{ name: 'Job Finished (Any Terminal State)', value: 'anyTerminal', description: 'A job succeeded or failed' },
-					{ name: 'Job Succeeded', value: 'success', description: 'A job ended in state success' },
-				],
-				default: 'success',
-			},
-			{
-				displayName: 'Job Type',
-				name: 'jobType',
-				type: 'options',
-				options: jobTypeOptions([{ name: 'All', value: ALL }]),
-				default: 'all',
-			},
-			{
-				displayName: 'Download Images',
-				name: 'downloadImages',
-				type: 'boolean',
-				default: false,
-				description:
-					"Whether to attach the generated images as binary data (data_0, data_1, …). Dreamlook's image links expire after one hour.",
-			},
-			simplifyField(),
+			...triggerJobFields(),
 		],
 	};
 

@@ -8,18 +8,17 @@ import type {
 } from 'n8n-workflow';
 import { NodeApiError, NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { simplifyField } from './actions/common.descriptions';
-import { jobTypeOptions } from './actions/job/jobType';
 import { type DreamlookJob, JOB_TYPE_KEYS, type JobTypeKey, LIST_PAGE_SIZE_MAX, timestampMicros } from './api/contract';
 import { getJob, listJobsPage } from './transport/jobs';
 import { triggerClock } from './trigger/clock';
 import { type CursorFilter, CursorError, describeFilter, matchesFilter, readCursorState, type TriggerEvent } from './trigger/cursor';
+import { ALL_JOB_TYPES, triggerJobFields } from './trigger/fields';
 import { jobsToItems } from './trigger/items';
 import { pollErrorText, sentence, sentences } from './trigger/messages';
 import { commitDeadline, type FetchJob, type FetchPage, runPollLoop } from './trigger/poll';
 import { DEFAULT_LOOKBACK_MINUTES } from './trigger/state';
 
-const ALL = 'all';
+const ALL = ALL_JOB_TYPES;
 /** Attempts per list request inside one poll; the next poll is the next retry. */
 const POLL_MAX_ATTEMPTS = 2;
 /** "Fetch Test Event" looks at this many pages at most. */
@@ -172,33 +171,7 @@ export class DreamlookTrigger implements INodeType {
 				type: 'notice',
 				default: '',
 			},
-			{
-				displayName: 'Event',
-				name: 'event',
-				type: 'options',
-				options: [
-					{ name: 'Job Failed', value: 'failure', description: 'A job ended in state failure' },
-					{ name: 'Job Finished (Any Terminal State)', value: 'anyTerminal', description: 'A job succeeded or failed' },
-					{ name: 'Job Succeeded', value: 'success', description: 'A job ended in state success' },
-				],
-				default: 'success',
-			},
-			{
-				displayName: 'Job Type',
-				name: 'jobType',
-				type: 'options',
-				options: jobTypeOptions([{ name: 'All', value: ALL }]),
-				default: 'all',
-			},
-			{
-				displayName: 'Download Images',
-				name: 'downloadImages',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to attach the generated images as binary data (data_0, data_1, …). Dreamlook\'s image links expire after one hour.',
-			},
-			simplifyField(),
+			...triggerJobFields(),
 			{
 				displayName: 'Options',
 				name: 'options',
