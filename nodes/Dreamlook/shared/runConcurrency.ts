@@ -7,7 +7,7 @@
  *   how many items are under way at once (the ceiling).
  */
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { sleep } from 'n8n-workflow';
+import { sleep } from './sleep';
 
 import { RequestGate, useRequestGate } from '../transport/requestGate';
 import { AUTO_CONCURRENCY, AutoConcurrency } from './autoConcurrency';

@@ -1,5 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { sleep } from './sleep';
 
 import { type DreamlookJob, isFinishedState, jobNoun, type JobTypeKey } from '../api/contract';
 import { getJob } from '../transport/jobs';

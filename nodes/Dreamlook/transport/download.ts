@@ -1,5 +1,6 @@
 import type { IBinaryData, IExecuteFunctions, IPollFunctions, IWebhookFunctions, JsonObject } from 'n8n-workflow';
-import { NodeApiError, sleep } from 'n8n-workflow';
+import { NodeApiError } from 'n8n-workflow';
+import { sleep } from '../shared/sleep';
 
 import {
 	extensionFor,

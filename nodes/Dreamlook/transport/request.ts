@@ -6,7 +6,8 @@ import type {
 	IPollFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import { sleep } from '../shared/sleep';
 
 import { DEFAULT_BASE_URL } from '../api/contract';
 import { type FailedRequest, toNodeApiError } from './errors';
