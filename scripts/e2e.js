@@ -808,6 +808,12 @@ async function caseEditor() {
 		if (probes.length) log(`  note: no output schema shipped (editor probe answered 404): ${probes.map((p) => p.split(' ').pop()).join(', ')}`);
 		consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !schemaProbe(e)));
 		failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => !schemaProbe(r)));
+		// n8n 1.123's editor asks for AI builder sessions on every workflow it opens, also without the
+		// licence (403 "Plan lacks license for this feature"): n8n's own noise, reported, not failed.
+		const aiSessions = (text) => rt.N8N_MAJOR === 1 && /\/rest\/ai\/sessions\/metadata|Failed to fetch sessions metadata/.test(text);
+		if (failedRequests.some(aiSessions)) log('  note: n8n 1.x editor: POST /rest/ai/sessions/metadata answered 403 (no AI licence), not caused by this package');
+		consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !aiSessions(e)));
+		failedRequests.splice(0, failedRequests.length, ...failedRequests.filter((r) => !aiSessions(r)));
 		assert(consoleErrors.length === 0, `console errors in the editor:\n${consoleErrors.join('\n')}\nfailed requests:\n${failedRequests.join('\n')}`);
 		assert(failedRequests.length === 0, `failed requests from the editor:\n${failedRequests.join('\n')}`);
 	} finally {

@@ -379,6 +379,7 @@ function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		N8N_SECURE_COOKIE: 'false',
 		N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
 		N8N_HIRING_BANNER_ENABLED: 'false',
+		N8N_DYNAMIC_BANNERS_ENABLED: 'false', // the editor would fetch banners from api.n8n.io
 		N8N_LOG_LEVEL: 'info',
 		NODE_ENV: 'production',
 		N8N_DEV_RELOAD: 'false',
