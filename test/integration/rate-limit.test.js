@@ -61,17 +61,17 @@ describe('Concurrency Auto (the default)', () => {
 		output.forEach((item, index) => expect(fake.getJob(item.json.job_id).config.prompt).toBe(`rate limit item ${index}`));
 	}
 
-	it('no server limit: starts at 8 and grows past the former fixed 10 while answers stay fast', async () => {
+	it('no server limit: starts at 16 and grows past it while answers stay fast', async () => {
 		fake.setLatency(100);
 		fake.resetStats();
 		const result = await runDreamlook(fake, createOnly(), { inputItems: items(60) });
 		expectOneJobEach(result, 60);
-		expect(fake.stats.maxInFlight).toBeGreaterThan(10);
+		expect(fake.stats.maxInFlight).toBeGreaterThan(16);
 		expect(fake.stats.maxInFlight).toBeLessThanOrEqual(64);
-		// The first 8 go out before any answer: nothing above 8 is in flight in the first 100 ms.
+		// The first 16 go out before any answer: no more than 16 leave before the first answer.
 		const posts = requestsTo(fake, 'POST', '/image_gen');
 		const firstAnswerAt = Math.min(...posts.map((entry) => entry.at + entry.durationMs));
-		expect(posts.filter((entry) => entry.at < firstAnswerAt - 5).length).toBeLessThanOrEqual(8);
+		expect(posts.filter((entry) => entry.at < firstAnswerAt - 5).length).toBeLessThanOrEqual(16);
 	}, 30000);
 
 	it('a server that allows 5 in flight (429 + Retry-After above): every item once, 429s stop after the first burst', async () => {
@@ -100,6 +100,6 @@ describe('Concurrency Auto (the default)', () => {
 		fake.resetStats();
 		const result = await runDreamlook(fake, createOnly({ concurrency: '={{ "auto" }}' }), { inputItems: items(40) });
 		expectOneJobEach(result, 40);
-		expect(fake.stats.maxInFlight).toBeGreaterThan(10);
+		expect(fake.stats.maxInFlight).toBeGreaterThan(16);
 	}, 30000);
 });

@@ -19,9 +19,13 @@ function answer(clock: Clock, latencyMs: number, extra: Partial<AttemptOutcome> 
 }
 
 describe('AutoConcurrency (controller)', () => {
-	it('starts at 8 and doubles per round trip while answers are fast, never above the ceiling of 64', () => {
+	it('starts at 16 by default', () => {
+		expect(new AutoConcurrency().limit).toBe(16);
+	});
+
+	it('doubles per round trip while answers are fast, never above the ceiling of 64', () => {
 		const clock = new Clock();
-		const auto = new AutoConcurrency();
+		const auto = new AutoConcurrency({ initial: 8 });
 		expect(auto.limit).toBe(8);
 		const limits: number[] = [];
 		for (let roundTrip = 0; roundTrip < 5; roundTrip++) {
@@ -36,7 +40,7 @@ describe('AutoConcurrency (controller)', () => {
 
 	it('a 429 burst cuts the limit once, caps it at the in-flight count the server accepted, and pauses growth for the Retry-After', () => {
 		const clock = new Clock();
-		const auto = new AutoConcurrency();
+		const auto = new AutoConcurrency({ initial: 8 });
 		clock.advance(100);
 		for (let k = 0; k < 8; k++) auto.record(answer(clock, 100));
 		expect(auto.limit).toBe(16);
@@ -122,12 +126,12 @@ describe('AutoConcurrency (controller)', () => {
 
 	it('the start spacing follows the limit: half a round trip spread over it, at most 10 ms', () => {
 		const clock = new Clock();
-		const auto = new AutoConcurrency();
+		const auto = new AutoConcurrency({ initial: 8 });
 		expect(auto.startSpacingMs).toBe(6); // 100 ms assumed / 8 / 2
 		for (let k = 0; k < 100; k++) auto.record(answer(clock, 100));
 		expect(auto.limit).toBe(64);
 		expect(auto.startSpacingMs).toBe(0); // 100 / 64 / 2 < 1 ms: unpaced
-		const slow = new AutoConcurrency();
+		const slow = new AutoConcurrency({ initial: 8 });
 		slow.record(answer(clock, 2000));
 		expect(slow.startSpacingMs).toBe(10);
 	});
@@ -137,7 +141,7 @@ describe('AutoConcurrency (controller)', () => {
 		const auto = new AutoConcurrency();
 		expect(auto.record({ startedAt: clock.t - 50, endedAt: clock.t, inFlightAtStart: 1 })).toBeUndefined();
 		expect(auto.record(answer(clock, 50, { status: 307 }))).toBeUndefined();
-		expect(auto.limit).toBe(8);
+		expect(auto.limit).toBe(16);
 		expect(auto.latency).toBeUndefined();
 	});
 });

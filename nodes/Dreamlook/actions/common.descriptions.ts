@@ -118,7 +118,7 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				typeOptions: { minValue: 0, maxValue: 64 },
 				default: 0,
 				description:
-					'Most requests to Dreamlook in flight at once across items. 0 = Auto: starts at 8, grows while Dreamlook answers fast, backs off on a rate limit (429) or slower answers, never above 64. A number fixes it (1 = one at a time).',
+					'Most requests to Dreamlook in flight at once across items. 0 = Auto: starts at 16, grows while Dreamlook answers fast, backs off on a rate limit (429) or slower answers, never above 64. A number fixes it (1 = one at a time).',
 			},
 			{
 				displayName: 'Max Image Size (MB)',

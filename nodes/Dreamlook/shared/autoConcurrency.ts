@@ -3,7 +3,7 @@
  * answers. Pure logic (no timers, no I/O): every method takes the time from the caller, so tests
  * drive it with an injected clock. transport/requestGate.ts applies it to real requests.
  *
- * - Start moderate (`initial`). While answers come back fast and no 429 arrives, grow: one more
+ * - Start moderate (`initial`, a quarter of the ceiling). While answers come back fast and no 429 arrives, grow: one more
  *   per fast answer at first (the limit doubles per round trip), one more per round trip once a
  *   congestion signal has been seen (additive increase).
  * - A 429 cuts the limit by `rateLimitedFactor` (once per Retry-After period, however many 429s a
@@ -45,7 +45,12 @@ export interface AutoConcurrencySettings {
 }
 
 export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
-	initial: 8,
+	/**
+	 * 16, not 8: discovering a server's limit costs each refused request one Retry-After, so a first
+	 * burst that finds it at once ends sooner than growth that finds it later (`npm run bench`, 100
+	 * creates against 10 in flight: 1.38× the floor from 8, 1.18× from 16; no limit: 0.55 s vs 0.40 s).
+	 */
+	initial: 16,
 	floor: 1,
 	ceiling: 64,
 	additiveStepPerRoundTrip: 1,
