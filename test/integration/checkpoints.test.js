@@ -92,6 +92,25 @@ describe('Checkpoint → Download', () => {
 		expect(result.error?.message).toMatch(/: the server sent text\/html, not a file; it starts with "Sign in to continue"$/);
 	});
 
+	it('finds the job of a Checkpoint ID in the job list when no job ID is given', async () => {
+		for (let i = 0; i < 3; i++) finishedTraining(fake);
+		const job = finishedTraining(fake, { lora: true });
+		finishedTraining(fake);
+		const lora = job.dreambooth_result.checkpoints[1];
+		const result = await runDreamlook(fake, download('', { checkpointId: lora.checkpoint_id }));
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputOf(NODE_NAME);
+		expect(item.json.job_id).toBe(job.job_id);
+		expect(Object.keys(item.binary)).toEqual(['checkpoint_0']);
+		expect((await result.binaryBuffer(NODE_NAME, 0, 'checkpoint_0')).equals(fake.checkpointBytesFor(lora.checkpoint_id))).toBe(true);
+		expect(fake.requests.filter((entry) => entry.method === 'GET' && /^\/jobs(\?|$)/.test(entry.path)).length).toBeGreaterThan(0);
+
+		const missing = await runDreamlook(fake, download('', { checkpointId: 'ckp_nothere1' }));
+		expect(missing.error?.message).toBe('No finished training job lists checkpoint ckp_nothere1');
+		const empty = await runDreamlook(fake, download(''));
+		expect(empty.error?.message).toBe('Training Job ID: is empty, and so is Checkpoint ID');
+	});
+
 	it('explains what is missing before downloading: not a training job, not finished, no LoRA', async () => {
 		let result = await runDreamlook(fake, download('ig_abc12345'));
 		expect(result.error?.message).toBe('Training Job ID: ig_abc12345 is not a training job');
