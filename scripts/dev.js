@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run dev`: real n8n on http://localhost:5678 with this package loaded, a Dreamlook credential
-// and the example workflows imported, and the owner account created.
+// and the example workflows imported, and the owner account created. n8n runs as its Docker image
+// runs it (NODE_ENV=production, N8N_RELEASE_TYPE=stable: no "[DEV]" in the editor's title; see
+// n8nEnv in scripts/n8n-runtime.js).
 //
 //   npm run dev                          fake Dreamlook API on loopback (no API key needed)
 //   DREAMLOOK_API_KEY=dl-... npm run dev  the credential points at the real dreamlook.ai instead

@@ -382,6 +382,9 @@ function n8nEnv({ userFolder, port, brokerPort, env = {} }) {
 		N8N_DYNAMIC_BANNERS_ENABLED: 'false', // the editor would fetch banners from api.n8n.io
 		N8N_LOG_LEVEL: 'info',
 		NODE_ENV: 'production',
+		// As users run n8n: its Docker image (and NixOS package) sets N8N_RELEASE_TYPE=stable. The npm
+		// package defaults to 'dev', which makes the editor title "n8n[DEV]".
+		N8N_RELEASE_TYPE: 'stable',
 		N8N_DEV_RELOAD: 'false',
 	};
 	if (port) e.N8N_PORT = String(port);
@@ -469,8 +472,9 @@ async function waitForPath(baseUrl, urlPath, { timeoutMs = 120_000, child } = {}
 		}
 		try {
 			const r = await httpGet(`${baseUrl}${urlPath}`);
-			if (r.status === 200) return;
-			last = `HTTP ${r.status}`;
+			// while it starts, n8n answers every path 200 "n8n is starting up. Please wait"
+			if (r.status === 200 && !/starting up/i.test(r.body)) return;
+			last = `HTTP ${r.status} ${r.body.slice(0, 80)}`;
 		} catch (e) {
 			last = e.message;
 		}

@@ -36,6 +36,25 @@ async function call(fake, method, path, o = {}) {
 	return { status: res.status, headers: res.headers, buf, text, json };
 }
 
+/** RGB pixels of a PNG the fake made (8-bit RGB, filter 0) as "r,g,b" strings. @param {Buffer} buf */
+function pixelsOf(buf) {
+	const { width, height } = inspectPng(buf);
+	const idat = [];
+	for (let off = 8; off < buf.length; ) {
+		const len = buf.readUInt32BE(off);
+		if (buf.toString('ascii', off + 4, off + 8) === 'IDAT') idat.push(buf.subarray(off + 8, off + 8 + len));
+		off += 12 + len;
+	}
+	const raw = require('node:zlib').inflateSync(Buffer.concat(idat));
+	const out = [];
+	for (let y = 0; y < height; y++) {
+		for (let x = 0; x < width; x++) {
+			const o = y * (width * 3 + 1) + 1 + x * 3;
+			out.push(`${raw[o]},${raw[o + 1]},${raw[o + 2]}`);
+		}
+	}
+	return out;
+}
 const createImage = (/** @type {any} */ fake, /** @type {any} */ body) => call(fake, 'POST', '/image_gen', { body });
 const getImageJob = (/** @type {any} */ fake, /** @type {string} */ id) => call(fake, 'GET', `/jobs/image-gen/${id}`);
 
@@ -336,7 +355,7 @@ describe('fake dreamlook', () => {
 			expect(dl.headers.get('content-length')).toBe('5000');
 			expect(dl.buf.subarray(0, 8)).toEqual(PNG_SIG);
 			expect(dl.buf.equals(fake.imageBytesFor(img.generated_image_id))).toBe(true);
-			expect(inspectPng(dl.buf)).toMatchObject({ width: 32, height: 32 });
+			expect(inspectPng(dl.buf)).toMatchObject({ width: 64, height: 64 });
 			const thumb = await call(fake, 'GET', job.thumbnails[0], { key: null });
 			expect(inspectPng(thumb.buf).width).toBe(8);
 
@@ -352,6 +371,33 @@ describe('fake dreamlook', () => {
 			const fresh = (await getImageJob(fake, json.job_id)).json.image_gen_results[0].generated_images[0].url;
 			expect(fresh).not.toBe(img.url);
 			expect((await call(fake, 'GET', fresh, { key: null })).status).toBe(200);
+		});
+
+		test('the prompt picks the colours, the seed the pattern', async () => {
+			fake.setOptions({ imageBytes: 2000 });
+			/** @param {string} prompt @param {number} seed */
+			const image = (prompt, seed) => {
+				const job = fake.createJob({ config: { prompt, seed, num_samples: 1 }, queuedMs: 0, runningMs: 0 });
+				return pixelsOf(fake.imageBytesFor(job.image_gen_results[0].generated_images[0].generated_image_id));
+			};
+			const colours = (/** @type {string[]} */ px) => [...new Set(px)].sort().join(' ');
+			const fox1 = image('a red fox in the snow', 1);
+			const fox2 = image('a red fox in the snow', 2);
+			const owl1 = image('an owl at night', 1);
+			expect(new Set(fox1).size).toBe(2); // two colours, both used
+			expect(colours(fox2)).toBe(colours(fox1)); // same prompt: same colours
+			expect(fox2.join()).not.toBe(fox1.join()); // other seed: another picture
+			expect(colours(owl1)).not.toBe(colours(fox1)); // other prompt: other colours
+			// the same prompt and seed again: the same picture (another image id, other padding bytes)
+			expect(image('a red fox in the snow', 1).join()).toBe(fox1.join());
+			expect(fake.imageBytesFor('img_unknown').length).toBe(2000); // ids the fake does not know still get a PNG
+			// patterns vary with the seed: 20 seeds give at least 4 distinct pictures besides colour
+			const shapes = new Set();
+			for (let seed = 10; seed < 30; seed++) {
+				const px = image('same prompt', seed);
+				shapes.add(px.map((c) => (c === px[0] ? 0 : 1)).join(''));
+			}
+			expect(shapes.size).toBeGreaterThanOrEqual(4);
 		});
 
 		test('2 MB images for benchmarks', async () => {

@@ -237,15 +237,28 @@ class FakeDreamlook {
 		return buf;
 	}
 
+	/**
+	 * What a generated image was made from: its prompt (colours) and seed (pattern), so different
+	 * prompts and seeds give visibly different pictures. {} for ids the store does not know.
+	 * @param {string} id @returns {{prompt?: string, seed?: number}}
+	 */
+	imageLook(id) {
+		const job = this.store.get(this.store.imageIndex.get(id) ?? '');
+		const img = job?.images.find((i) => i.id === id);
+		if (!job || !img) return {};
+		const config = job.type === 'dreambooth_image_gen' ? job.config.image_gen?.[img.configIdx] : job.config;
+		return { prompt: String(config?.prompt ?? ''), seed: img.seed };
+	}
+
 	/** The exact bytes GET /images/<id>.png serves (depends on the imageBytes option). @param {string} id */
 	imageBytesFor(id) {
 		const size = this.options.imageBytes;
-		return this.cached(`img|${id}|${size}`, () => makePng(id, { targetBytes: size }));
+		return this.cached(`img|${id}|${size}`, () => makePng(id, { targetBytes: size, ...this.imageLook(id) }));
 	}
 
 	/** @param {string} id */
 	thumbnailBytesFor(id) {
-		return this.cached(`thumb|${id}`, () => makePng(id, { width: 8, height: 8 }));
+		return this.cached(`thumb|${id}`, () => makePng(id, { width: 8, height: 8, ...this.imageLook(id) }));
 	}
 
 	/** @param {string} id */

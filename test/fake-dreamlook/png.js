@@ -1,7 +1,10 @@
 'use strict';
-// Real, valid PNG files built from scratch: a small RGB gradient whose colours come from a
-// hash of the image id (so bytes are deterministic per id), padded up to a target size with
-// a standard tEXt chunk, which every decoder skips.
+// Real, valid PNG files built from scratch, tiny and dependency-free. A generated image's look
+// follows what was asked for, so a newcomer sees that different prompts and seeds give different
+// pictures: the prompt picks the colours (two hues), the seed picks the pattern (stripes, checks,
+// rings, dots, waves, a diagonal) with its scale and position. Without a prompt and seed the id
+// stands in for both. Same id and look → same bytes. Padded up to a target size with a standard
+// tEXt chunk, which every decoder skips.
 const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 
@@ -38,17 +41,78 @@ function chunk(type, data) {
 	return out;
 }
 
+/** @param {number} h hue 0..360 @param {number} s 0..1 @param {number} l 0..1 @returns {number[]} RGB 0..255 */
+function hsl(h, s, l) {
+	const k = (/** @type {number} */ n) => (n + h / 30) % 12;
+	const a = s * Math.min(l, 1 - l);
+	const f = (/** @type {number} */ n) => l - a * Math.max(-1, Math.min(k(n) - 3, Math.min(9 - k(n), 1)));
+	return [f(0), f(8), f(4)].map((v) => Math.round(v * 255));
+}
+
+const PATTERNS = ['stripes', 'columns', 'checks', 'rings', 'dots', 'waves', 'diagonal'];
+
+/**
+ * What an image looks like: colours from the prompt, pattern from the seed.
+ * @param {string} id @param {{prompt?: string, seed?: number}} [look]
+ */
+function lookOf(id, look = {}) {
+	const p = crypto.createHash('sha256').update(`prompt|${look.prompt ?? id}`).digest();
+	const s = crypto.createHash('sha256').update(`seed|${look.seed ?? id}`).digest();
+	const hue = (p[0] * 256 + p[1]) % 360;
+	const background = hsl(hue, 0.45 + p[2] / 1020, 0.22 + p[3] / 1275); // dark, muted
+	const foreground = hsl((hue + 90 + (p[4] % 180)) % 360, 0.75 + p[5] / 1020, 0.55 + p[6] / 1275); // bright, another hue
+	return {
+		background,
+		foreground,
+		pattern: PATTERNS[s[0] % PATTERNS.length],
+		period: 6 + (s[1] % 14), // in 64ths of the width
+		cx: s[2] / 255,
+		cy: s[3] / 255,
+		phase: s[4],
+	};
+}
+
+/**
+ * Whether pixel (x, y) of a size×size image is foreground.
+ * @param {ReturnType<typeof lookOf>} lk @param {number} x @param {number} y @param {number} size
+ */
+function isForeground(lk, x, y, size) {
+	const u = (x * 64) / size;
+	const v = (y * 64) / size;
+	const p = lk.period;
+	const half = (/** @type {number} */ t) => ((((t + lk.phase) % p) + p) % p) < p / 2;
+	switch (lk.pattern) {
+		case 'stripes':
+			return half(v);
+		case 'columns':
+			return half(u);
+		case 'checks':
+			return half(u) !== half(v);
+		case 'rings':
+			return half(Math.hypot(u - lk.cx * 64, v - lk.cy * 64));
+		case 'dots': {
+			const du = ((u + lk.phase) % p) - p / 2;
+			const dv = ((v + lk.phase) % p) - p / 2;
+			return Math.hypot(du, dv) < p / 3;
+		}
+		case 'waves':
+			return half(v + Math.sin((u / 64) * Math.PI * 2 * (1 + (lk.phase % 3))) * 6);
+		default:
+			return half(u + v);
+	}
+}
+
 /**
  * @param {string} id any string; same id (and options) → same bytes
- * @param {{targetBytes?: number, width?: number, height?: number}} [opts]
+ * @param {{targetBytes?: number, width?: number, height?: number, prompt?: string, seed?: number}} [opts]
+ *   prompt / seed: what the image was generated from (colours / pattern); the id stands in when absent
  * @returns {Buffer}
  */
 function makePng(id, opts = {}) {
-	const width = opts.width ?? 32;
-	const height = opts.height ?? 32;
+	const width = opts.width ?? 64;
+	const height = opts.height ?? 64;
 	const h = crypto.createHash('sha256').update(id).digest();
-	const from = [h[0], h[1], h[2]];
-	const to = [h[3], h[4], h[5]];
+	const lk = lookOf(id, { prompt: opts.prompt, seed: opts.seed });
 
 	const ihdr = Buffer.alloc(13);
 	ihdr.writeUInt32BE(width, 0);
@@ -59,12 +123,15 @@ function makePng(id, opts = {}) {
 
 	const stride = width * 3 + 1;
 	const raw = Buffer.alloc(stride * height);
+	const size = Math.max(width, height);
 	for (let y = 0; y < height; y++) {
 		raw[y * stride] = 0; // filter: none
 		for (let x = 0; x < width; x++) {
-			const f = (x + y) / Math.max(1, width + height - 2);
+			const c = isForeground(lk, x, y, size) ? lk.foreground : lk.background;
 			const o = y * stride + 1 + x * 3;
-			for (let c = 0; c < 3; c++) raw[o + c] = Math.round(from[c] + (to[c] - from[c]) * f);
+			raw[o] = c[0];
+			raw[o + 1] = c[1];
+			raw[o + 2] = c[2];
 		}
 	}
 	const head = Buffer.concat([
@@ -108,4 +175,4 @@ function inspectPng(/** @type {Buffer} */ buf) {
 	return { width, height, chunks: types };
 }
 
-module.exports = { makePng, inspectPng, crc32, PNG_SIGNATURE };
+module.exports = { makePng, lookOf, inspectPng, crc32, PNG_SIGNATURE };
