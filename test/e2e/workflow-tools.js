@@ -7,6 +7,8 @@ const path = require('node:path');
 
 const DREAMLOOK_NODE = 'n8n-nodes-dreamlook.dreamlook';
 const DREAMLOOK_TRIGGER = 'n8n-nodes-dreamlook.dreamlookTrigger';
+/** The node as an AI agent's tool (n8n generates it from `usableAsTool`). */
+const DREAMLOOK_TOOL = 'n8n-nodes-dreamlook.dreamlookTool';
 /** Where examples/*.json save images (n8n's Docker image: HOME=/home/node, files allowed in ~/.n8n-files). */
 const EXAMPLE_OUTPUT_FOLDER = '/home/node/.n8n-files/dreamlook';
 
@@ -43,10 +45,10 @@ function prepareWorkflow(wf, { credential, replacements = {}, pollIntervalSecond
 	if (left.length) throw new Error(`workflow "${wf.name}" has unfilled placeholders: ${[...new Set(left)].join(', ')}`);
 	const out = JSON.parse(text);
 	for (const node of out.nodes) {
-		if (credential && (node.type === DREAMLOOK_NODE || node.type === DREAMLOOK_TRIGGER)) {
+		if (credential && (node.type === DREAMLOOK_NODE || node.type === DREAMLOOK_TRIGGER || node.type === DREAMLOOK_TOOL)) {
 			node.credentials = { dreamlookApi: { id: credential.id, name: credential.name } };
 		}
-		if (pollIntervalSeconds && node.type === DREAMLOOK_NODE && node.parameters?.operation === 'create') {
+		if (pollIntervalSeconds && (node.type === DREAMLOOK_NODE || node.type === DREAMLOOK_TOOL) && node.parameters?.operation === 'create') {
 			node.parameters.options = { ...(node.parameters.options ?? {}), pollInterval: pollIntervalSeconds };
 		}
 		const assignments = node.type === 'n8n-nodes-base.set' ? node.parameters?.assignments?.assignments : null;
@@ -77,6 +79,7 @@ function writeImportDir(dir, workflows) {
 module.exports = {
 	DREAMLOOK_NODE,
 	DREAMLOOK_TRIGGER,
+	DREAMLOOK_TOOL,
 	EXAMPLE_OUTPUT_FOLDER,
 	readWorkflow,
 	placeholdersOf,
