@@ -1,8 +1,8 @@
 'use strict';
 // Checkpoint download (issue 12): Checkpoint → Download of one 2 GB checkpoint from the fake API (in
 // another process) in n8n's filesystem binary mode — peak RSS growth of the n8n process, and
-// throughput beside a plain `curl` of the same URL. Run: node bench/checkpoint.js [--bytes N]
-// (not part of `npm run bench` yet). Each measurement runs in a fresh process with --expose-gc.
+// throughput beside a plain `curl` of the same URL. Run: node bench/checkpoint.js [--bytes N], or as
+// section 8 of `npm run bench` (about 20 s). Each measurement runs in a fresh process with --expose-gc.
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const { ROOT, runAsScript, snapshotDir, httpJson, runNode } = require('./lib');
@@ -85,7 +85,7 @@ async function main() {
 	const ratio = r.nodeMBps / r.curlMBps;
 	return {
 		name: 'checkpoint',
-		title: `Checkpoint → Download of one ${(BYTES / 1024 ** 3).toFixed(2)} GiB checkpoint, filesystem binary mode`,
+		title: `8. Checkpoint → Download of one ${(BYTES / 1024 ** 3).toFixed(2)} GiB checkpoint, filesystem binary mode`,
 		rows: [
 			{ measure: 'peak RSS growth of the n8n process', value: `${r.peakGrowthMB.toFixed(1)} MB`, goal: '< 64 MB', ok: !r.error && r.peakGrowthMB < 64 },
 			{ measure: 'throughput: node (into n8n\'s binary store) / curl (into a file on the same disk)', value: `${r.nodeMBps.toFixed(0)} / ${r.curlMBps.toFixed(0)} MB/s = ${ratio.toFixed(2)}× (curl to /dev/null: ${r.curlToNullMBps.toFixed(0)} MB/s)`, goal: '≥ 0.8×', ok: ratio >= 0.8 },
