@@ -181,25 +181,30 @@ function authCookieOf(res) {
  * Create the instance owner (first start) or log in (later starts). Returns the n8n-auth cookie.
  * @param {string} baseUrl @param {{email: string, password: string, firstName?: string, lastName?: string}} owner
  */
-async function ensureOwner(baseUrl, owner) {
-	const setup = await request(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		body: { email: owner.email, password: owner.password, firstName: owner.firstName || 'Demo', lastName: owner.lastName || 'User' },
-	});
-	let cookie = setup.status === 200 ? authCookieOf(setup) : null;
-	if (!cookie) {
+async function ensureOwner(baseUrl, owner, { timeoutMs = 90_000 } = {}) {
+	// Seen on a busy machine (n8n 2.41, CI): right after /healthz and /rest/settings answered, both
+	// routes below still answered 404 ("Cannot POST"), n8n not done mounting them. Retry those, bounded.
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const setup = await request(`${baseUrl}/rest/owner/setup`, {
+			method: 'POST',
+			body: { email: owner.email, password: owner.password, firstName: owner.firstName || 'Demo', lastName: owner.lastName || 'User' },
+		});
+		let cookie = setup.status === 200 ? authCookieOf(setup) : null;
+		if (cookie) return cookie;
 		const login = await request(`${baseUrl}/rest/login`, {
 			method: 'POST',
 			body: { emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password },
 		});
 		cookie = login.status === 200 ? authCookieOf(login) : null;
-		if (!cookie) {
+		if (cookie) return cookie;
+		if (setup.status !== 404 || login.status !== 404 || Date.now() > deadline) {
 			throw new Error(
 				`could not create or log in the owner: setup HTTP ${setup.status} ${setup.body.slice(0, 300)}; login HTTP ${login.status} ${login.body.slice(0, 300)}`,
 			);
 		}
+		await rt.sleep(1000);
 	}
-	return cookie;
 }
 
 module.exports = {
