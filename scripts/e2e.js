@@ -867,6 +867,7 @@ async function checkNodeCreator(page, context, base) {
 	await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'node-creator-search.png') });
 	assert((await entry.count()) === 1, `"Dreamlook" is listed ${await entry.count()} times:\n${listText}`);
 	assert(!/sub-nodes/i.test(listText), `the search for "dreamlook" shows a sub-nodes heading:\n${listText}`);
+	assert(listText.split('\n').some((l) => l.trim() === 'Dreamlook Instant'), `the Instant Trigger is not listed as "Dreamlook Instant":\n${listText}`);
 	const descriptionEl = entry.locator('[data-test-id="node-creator-item-description"]');
 	// n8n 1.123's search list in this run showed the entries without descriptions (a fresh editor
 	// page showed them): on 1.x the description is checked when shown, else reported
