@@ -12,7 +12,8 @@ const waitParameters = (options = {}) =>
 	imageCreateParameters({
 		prompt: '={{ $json.i === 3 ? "batch item 3 FAIL_ME" : "batch item " + $json.i }}',
 		downloadImages: true,
-		options: { pollInterval: 0.25, timeout: 20, ...options },
+		// Timeout far from any test's run time: the last round (every job asked itself) never comes early on a loaded machine.
+		options: { pollInterval: 0.25, timeout: 300, ...options },
 	});
 
 const isJobGet = (entry) => entry.method === 'GET' && /^\/jobs\/[^/]+\/[^/]+$/.test(entry.path);
