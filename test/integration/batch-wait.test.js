@@ -53,8 +53,9 @@ describe('batch status checks while waiting', () => {
 		const gets = fake.requests.filter(isJobGet);
 		expect(lists.length).toBeGreaterThanOrEqual(2);
 		lists.forEach((entry) => expect(entry.query).toMatchObject({ job_type: 'image-gen', limit: '100' }));
-		// The last round (at the deadline only) asks jobs themselves; none was needed here.
-		expect(gets).toHaveLength(0);
+		// The last round (at the deadline only) asks jobs themselves; not needed here. A job left alone
+		// at the end (a straggler on a loaded machine) is asked itself, once: a list is not worth it then.
+		expect(gets.length).toBeLessThanOrEqual(1);
 		// One list request per round, not one request per job, and rounds one interval apart.
 		expect(lists.length).toBeLessThan(ITEMS);
 		for (let k = 1; k < lists.length; k++) expect(lists[k].at - (lists[k - 1].at + lists[k - 1].durationMs)).toBeGreaterThanOrEqual(250 - 5);
@@ -110,7 +111,14 @@ describe('batch status checks while waiting', () => {
 		const getsOf = (index) => fake.requests.filter((entry) => isJobGet(entry) && entry.path.endsWith(`/${output[index].json.job_id}`)).length;
 		expect(getsOf(0)).toBeGreaterThanOrEqual(1);
 		expect(getsOf(5)).toBeGreaterThanOrEqual(1);
-		for (const index of [1, 2, 4, 6, 7]) expect(getsOf(index)).toBe(0);
+		// Shown jobs are checked through the list. One may get a single GET of its own when it is the
+		// last one left (or the hidden jobs are most of those left): then the wait leaves the list
+		// (BatchStatus.shouldUse / the half rule), as designed; which job straggles depends on timing.
+		const shown = [1, 2, 4, 6, 7];
+		const lists = fake.requests.filter(isList).length;
+		expect(lists).toBeGreaterThanOrEqual(2);
+		for (const index of shown) expect(getsOf(index)).toBeLessThanOrEqual(1);
+		expect(shown.map(getsOf).reduce((a, b) => a + b, 0)).toBeLessThan(shown.length);
 	}, 30000);
 
 	it('a list that shows too few of the awaited jobs is turned off', async () => {
