@@ -22,6 +22,7 @@ if (process.env.E2E_N8N_VERSION) process.env.N8N_RUNTIME_N8N_VERSION = process.e
 const rt = require('./n8n-runtime');
 const setup = require('../test/e2e/n8n-setup');
 const wt = require('../test/e2e/workflow-tools');
+const { Skip, assert, log, createRunner } = require('../test/e2e/runner');
 const { startFakeDreamlook, DEFAULT_API_KEY, startRecorder } = require('../test/fake-dreamlook');
 
 const PROJECT_DIR = rt.PROJECT_DIR;
@@ -58,10 +59,9 @@ const N8N_ENV = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// tiny test runner
+// test runner (test/e2e/runner.js, shared with scripts/e2e-queue.js)
 
-/** @type {{name: string, status: 'pass'|'fail'|'skip', ms: number, detail?: string}[]} */
-const results = [];
+const { results, runCase, summary } = createRunner({ only });
 const state = {
 	/** @type {import('../test/fake-dreamlook/fake').FakeDreamlook | null} */ fake: null,
 	/** jobs seeded for Get Job / continue-on-fail */ finishedImageJobId: '',
@@ -89,43 +89,6 @@ const DURABLE_SCHEDULER_ENV = {
 /** The id of a trigger workflow's copy for the durable-cursor run (same length, distinct). */
 function durableCopyId(id) {
 	return `${id.slice(0, Math.max(1, id.length - 3))}Dur`;
-}
-
-class Skip extends Error {}
-
-function assert(cond, msg) {
-	if (!cond) throw new Error(msg);
-}
-
-function log(msg) {
-	process.stdout.write(`${msg}\n`);
-}
-
-async function runCase(name, timeoutMs, fn) {
-	if (only && !only.some((o) => name.includes(o)) && !name.startsWith('setup')) return;
-	const t0 = Date.now();
-	let timer;
-	try {
-		await Promise.race([
-			fn(),
-			new Promise((_, reject) => {
-				timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
-			}),
-		]);
-		results.push({ name, status: 'pass', ms: Date.now() - t0 });
-		log(`PASS ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-	} catch (e) {
-		if (e instanceof Skip) {
-			results.push({ name, status: 'skip', ms: 0, detail: e.message });
-			log(`SKIP ${name}: ${e.message}`);
-		} else {
-			const detail = e && e.stack ? String(e.message) : String(e);
-			results.push({ name, status: 'fail', ms: Date.now() - t0, detail });
-			log(`FAIL ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${detail}`);
-		}
-	} finally {
-		clearTimeout(timer);
-	}
 }
 
 function freePort() {
@@ -1018,17 +981,6 @@ async function cleanup() {
 	for (const s of state.servers) await s.stop().catch(() => {});
 	if (state.fake) await state.fake.close().catch(() => {});
 	rt.killAllStarted('SIGKILL');
-}
-
-function summary() {
-	const passed = results.filter((r) => r.status === 'pass').length;
-	const failed = results.filter((r) => r.status === 'fail').length;
-	const skipped = results.filter((r) => r.status === 'skip');
-	log('');
-	for (const r of results) log(`${r.status.toUpperCase().padEnd(4)} ${r.name}${r.detail && r.status !== 'fail' ? ` (${r.detail})` : ''}`);
-	if (skipped.length) log(`skipped (neither passed nor failed): ${skipped.map((s) => `${s.name}: ${s.detail}`).join('; ')}`);
-	log(`${passed} passed, ${failed} failed`);
-	return failed;
 }
 
 async function main() {
