@@ -16,13 +16,12 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const net = require('node:net');
 
 if (process.env.E2E_N8N_VERSION) process.env.N8N_RUNTIME_N8N_VERSION = process.env.E2E_N8N_VERSION;
 const rt = require('./n8n-runtime');
 const setup = require('../test/e2e/n8n-setup');
 const wt = require('../test/e2e/workflow-tools');
-const { Skip, assert, log, createRunner } = require('../test/e2e/runner');
+const { Skip, assert, log, createRunner, freePort } = require('../test/e2e/runner');
 const { startFakeDreamlook, DEFAULT_API_KEY, startRecorder } = require('../test/fake-dreamlook');
 
 const PROJECT_DIR = rt.PROJECT_DIR;
@@ -89,18 +88,6 @@ const DURABLE_SCHEDULER_ENV = {
 /** The id of a trigger workflow's copy for the durable-cursor run (same length, distinct). */
 function durableCopyId(id) {
 	return `${id.slice(0, Math.max(1, id.length - 3))}Dur`;
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.unref();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
 }
 
 /** Two consecutive free ports (n8n port + its task broker port). */

@@ -14,6 +14,7 @@
 
 const fs = require('node:fs');
 const net = require('node:net');
+const { freePort } = require('./runner');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
@@ -43,18 +44,6 @@ function portAnswers(port, host = '127.0.0.1', timeoutMs = 1500) {
 		s.setTimeout(timeoutMs, () => done(false));
 		s.once('connect', () => done(true));
 		s.once('error', () => done(false));
-	});
-}
-
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.unref();
-		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
 	});
 }
 

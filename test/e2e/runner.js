@@ -2,6 +2,8 @@
 // A tiny test runner for the e2e drivers in scripts/: named cases with a time bound each, PASS /
 // FAIL / SKIP lines as they finish, and a summary whose last line is "N passed, N failed".
 
+const net = require('node:net');
+
 class Skip extends Error {}
 
 function log(msg) {
@@ -10,6 +12,19 @@ function log(msg) {
 
 function assert(cond, msg) {
 	if (!cond) throw new Error(msg);
+}
+
+/** A free TCP port on loopback. */
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const s = net.createServer();
+		s.unref();
+		s.on('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
+	});
 }
 
 /**
@@ -62,4 +77,4 @@ function createRunner({ only = null } = {}) {
 	return { results, runCase, summary };
 }
 
-module.exports = { Skip, assert, log, createRunner };
+module.exports = { Skip, assert, log, createRunner, freePort };
