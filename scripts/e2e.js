@@ -569,6 +569,45 @@ async function caseRedirect() {
 	assert(!r.text.includes(DEFAULT_API_KEY), 'the API key appears in n8n output');
 }
 
+const LIMITED_ITEMS = 60;
+const LIMITED_MAX_IN_FLIGHT = 10;
+
+/** Issue 13: Concurrency Auto against a server that answers 429 above 10 requests in flight. */
+async function caseLimitedRegime() {
+	needSetup();
+	const fake = state.fake;
+	const before = fake.requests.length;
+	const jobsBefore = new Set(fake.jobs().map((j) => j.job_id));
+	fake.setLatency(100);
+	fake.setMaxInFlight(LIMITED_MAX_IN_FLIGHT, { retryAfter: 1 });
+	let r;
+	try {
+		r = await execute('e2eLimitedAuto01', 240_000);
+	} finally {
+		fake.setLatency(0);
+		fake.setMaxInFlight(null);
+	}
+	expectSuccess(r, 'limited regime');
+	const posts = postsSince(before, '/image_gen');
+	const refused = posts.filter((p) => p.status === 429).length;
+	const newJobs = fake.jobs().filter((j) => !jobsBefore.has(j.job_id));
+	const out = items(r, 'Create Image Job');
+	const nodeRun = r.run.data.resultData.runData['Create Image Job'][0];
+	const floorMs = (LIMITED_ITEMS * 100) / LIMITED_MAX_IN_FLIGHT;
+	log(`  ${posts.length} POST /image_gen, ${refused} answered 429; ${newJobs.length} jobs; node time ${nodeRun.executionTime} ms (floor ${floorMs} ms)`);
+	assert(refused > 0, 'the fake never answered 429: the limit was not reached, so this case tested nothing');
+	assert(out.length === LIMITED_ITEMS, `the node output ${out.length} items, expected ${LIMITED_ITEMS}`);
+	const failed = out.filter((item) => item.json.error || !item.json.job_id);
+	assert(failed.length === 0, `${failed.length} items failed or carry no job id: ${JSON.stringify(failed.slice(0, 2))}`);
+	for (let i = 0; i < LIMITED_ITEMS; i++) {
+		const jobs = newJobs.filter((j) => j.config?.prompt === `limited regime, item ${i}`);
+		assert(jobs.length === 1, `item ${i} has ${jobs.length} jobs at the fake: ${jobs.length > 1 ? 'a duplicate paid job' : 'lost'}`);
+		assert(out[i].json.job_id === jobs[0].job_id, `item ${i} reports job ${out[i].json.job_id}, the fake's job for it is ${jobs[0].job_id}`);
+	}
+	assert(newJobs.length === LIMITED_ITEMS, `the fake holds ${newJobs.length} new jobs for ${LIMITED_ITEMS} items`);
+	assert(posts.length - refused === LIMITED_ITEMS, `${posts.length - refused} POSTs were accepted for ${LIMITED_ITEMS} items`);
+}
+
 async function caseDryRunExpression() {
 	needSetup();
 	const fake = state.fake;
@@ -1009,6 +1048,7 @@ async function main() {
 		await runCase('execute: Retry On Fail after a dropped create (tag lookup 503 × 4), one job per item, images', 300_000, () => caseRetryDroppedCreate({ lookup: 'flaky' }));
 		await runCase('execute: Retry On Fail after a dropped create, tag lookup down: "may have been created", one POST per item', 300_000, () => caseRetryDroppedCreate({ lookup: 'down' }));
 		await runCase('execute: redirect from the API fails naming the host, key not sent', 180_000, caseRedirect);
+		await runCase(`execute: ${LIMITED_ITEMS} creates with Concurrency Auto, server answers 429 above ${LIMITED_MAX_IN_FLIGHT} in flight: 0 failed, 0 duplicates`, 240_000, caseLimitedRegime);
 		await runCase('execute: Dry Run from an expression ("true" dry run, "yes" fails)', 240_000, caseDryRunExpression);
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
 		await runCase(`trigger: published workflow${triggerExamples}, each finished job in exactly one execution, across an n8n restart (classic poll scheduler)`, 420_000, () => caseTrigger({ durable: false }));
