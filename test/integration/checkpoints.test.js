@@ -29,9 +29,12 @@ describe('Checkpoint → Download', () => {
 			expect(item.binary[`checkpoint_${index}`]).toMatchObject({ fileName: `${checkpoint.checkpoint_id}.safetensors`, mimeType: 'application/octet-stream' });
 		}
 		expect(item.json).toMatchObject({ job_id: job.job_id, state: 'success', checkpoint_ids: [model.checkpoint_id], lora_checkpoint_ids: [lora.checkpoint_id] });
+		// Dreamlook deletes checkpoints 48 h after training by default: the API's time has no zone (UTC).
+		const deletedByDefaultAt = new Date(Date.parse(`${job.state_running_end.slice(0, 23)}Z`) + 48 * 3600_000).toISOString();
+		expect(item.json.checkpoints_deleted_by_default_at).toBe(deletedByDefaultAt);
 		expect(item.json.checkpoints).toEqual([
-			{ checkpoint_id: model.checkpoint_id, is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String), binary_property: 'checkpoint_0' },
-			{ checkpoint_id: lora.checkpoint_id, is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String), binary_property: 'checkpoint_1' },
+			{ checkpoint_id: model.checkpoint_id, is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String), deleted_by_default_at: deletedByDefaultAt, binary_property: 'checkpoint_0' },
+			{ checkpoint_id: lora.checkpoint_id, is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String), deleted_by_default_at: deletedByDefaultAt, binary_property: 'checkpoint_1' },
 		]);
 		expect(result.logs.some((log) => log.message === `Dreamlook: checkpoint ${model.checkpoint_id} of job ${job.job_id} stored (1 KB)`)).toBe(true);
 		// The key never goes to the storage host.

@@ -174,9 +174,10 @@ describe('Dreamlook as an AI agent\'s tool', () => {
 		expect(description).toMatch(/^Gives the download links .* Free: it only reads/);
 		const [answer] = JSON.parse(text);
 		expect(answer.state).toBe('success');
+		const deletedByDefaultAt = new Date(Date.parse(`${fake.getJob(training.job_id).state_running_end.slice(0, 23)}Z`) + 48 * 3600_000).toISOString();
 		expect(answer.checkpoints).toEqual([
-			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String) },
-			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String) },
+			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: false, url: expect.any(String), url_expires_at: expect.any(String), deleted_by_default_at: deletedByDefaultAt },
+			{ checkpoint_id: expect.stringMatching(/^ckp_/), is_extracted_lora: true, url: expect.any(String), url_expires_at: expect.any(String), deleted_by_default_at: deletedByDefaultAt },
 		]);
 		expect(requestsTo(fake, 'GET', '/checkpoints/')).toHaveLength(0);
 	});

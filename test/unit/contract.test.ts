@@ -1,4 +1,5 @@
 import {
+	checkpointDefaultDeletionAt,
 	jobPath,
 	jobSchema,
 	jobTypeOfApiName,
@@ -87,5 +88,17 @@ describe('timestamps', () => {
 		expect(timestampMicros('2026-11-25T22:42:26+01:00')).toBe(timestampMicros('2026-11-25T21:42:26'));
 		expect(Number.isNaN(timestampMicros('yesterday'))).toBe(true);
 		expect(Number.isNaN(timestampMicros(null))).toBe(true);
+	});
+});
+
+describe('checkpoint deletion by default', () => {
+	it('is 48 h after the training ended, read as UTC when the time has no zone', () => {
+		expect(checkpointDefaultDeletionAt({ state: 'success', state_running_end: '2026-11-25T21:42:26.123456' })).toBe('2026-11-27T21:42:26.123Z');
+		expect(checkpointDefaultDeletionAt({ state: 'success', state_running_end: '2026-11-25T22:42:26+01:00' })).toBe('2026-11-27T21:42:26.000Z');
+	});
+	it('falls back to state_updated of a finished job, and says nothing when no end time is readable', () => {
+		expect(checkpointDefaultDeletionAt({ state: 'success', state_running_end: null, state_updated: '2026-11-25T21:42:26' })).toBe('2026-11-27T21:42:26.000Z');
+		expect(checkpointDefaultDeletionAt({ state: 'running', state_updated: '2026-11-25T21:42:26' })).toBeUndefined();
+		expect(checkpointDefaultDeletionAt({ state: 'success', state_running_end: 'soon' })).toBeUndefined();
 	});
 });

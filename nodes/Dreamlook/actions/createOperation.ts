@@ -173,7 +173,7 @@ export async function executeCreateOperation(
 			return;
 		}
 		const json = jobOutput(job, settings[itemIndex]);
-		if (settings[itemIndex].checkpoints) json.checkpoints = checkpointJson(selectCheckpoints(job, 'all'), 'checkpoint');
+		if (settings[itemIndex].checkpoints) json.checkpoints = checkpointJson(job, selectCheckpoints(job, 'all'), 'checkpoint');
 		outcomes[itemIndex] = { json, binary: result.value as IBinaryKeyData };
 	});
 

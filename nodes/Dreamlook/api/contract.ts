@@ -399,6 +399,24 @@ export const errorBodySchema = z
 	})
 	.passthrough();
 
+/** Dreamlook deletes trained checkpoints this long after training unless the plan keeps them (C). */
+export const CHECKPOINT_DEFAULT_RETENTION_HOURS = 48;
+
+/**
+ * When Dreamlook deletes a job's checkpoints by default (ISO, UTC): 48 h after the training ended
+ * (`state_running_end`, else `state_updated` of a finished job). A plan that keeps checkpoints longer
+ * is not visible in the API; undefined when the job has no readable end time.
+ */
+export function checkpointDefaultDeletionAt(job: {
+	state?: string;
+	state_running_end?: string | null;
+	state_updated?: string | null;
+}): string | undefined {
+	const end = timestampMicros(job.state_running_end) || (job.state === 'success' ? timestampMicros(job.state_updated) : Number.NaN);
+	if (!Number.isFinite(end)) return undefined;
+	return new Date(Math.floor(end / 1000) + CHECKPOINT_DEFAULT_RETENTION_HOURS * 3600_000).toISOString();
+}
+
 /**
  * API timestamps carry microseconds and no time zone (UTC assumed). Returns microseconds since
  * the epoch so that equal and near-equal timestamps compare exactly; NaN when unreadable.

@@ -7,7 +7,7 @@
 import type { IBinaryKeyData, IDataObject, Logger } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { type DreamlookJob, type JobTypeKey, signedUrlExpiresAt } from '../api/contract';
+import { checkpointDefaultDeletionAt, type DreamlookJob, type JobTypeKey, signedUrlExpiresAt } from '../api/contract';
 import { type DownloadContext, downloadImage } from '../transport/download';
 import { formatBytes } from '../transport/imageCheck';
 import { getJob } from '../transport/jobs';
@@ -54,8 +54,12 @@ export function selectCheckpoints(job: DreamlookJob, choice: CheckpointChoice, c
 	});
 }
 
-/** What the item's JSON says about each selected checkpoint: its ID, kind, link and when the link expires. */
-export function checkpointJson(checkpoints: JobCheckpoint[], binaryPrefix?: string): IDataObject[] {
+/**
+ * What the item's JSON says about each selected checkpoint of `job`: its ID, kind, link, when the link
+ * expires, and when Dreamlook deletes it by default (48 h after training, unless the plan keeps it).
+ */
+export function checkpointJson(job: DreamlookJob, checkpoints: JobCheckpoint[], binaryPrefix?: string): IDataObject[] {
+	const deletedByDefaultAt = checkpointDefaultDeletionAt(job) ?? null;
 	return checkpoints.map((checkpoint, index) => {
 		const expiresAt = checkpoint.url ? signedUrlExpiresAt(checkpoint.url) : undefined;
 		return {
@@ -63,6 +67,7 @@ export function checkpointJson(checkpoints: JobCheckpoint[], binaryPrefix?: stri
 			is_extracted_lora: checkpoint.is_extracted_lora === true,
 			url: checkpoint.url ?? null,
 			url_expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+			deleted_by_default_at: deletedByDefaultAt,
 			...(binaryPrefix ? { binary_property: `${binaryPrefix}_${index}` } : {}),
 		};
 	});

@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { DreamlookJob } from '../api/contract';
+import { checkpointDefaultDeletionAt, type DreamlookJob } from '../api/contract';
 
 /** Every generated image of a job, in order, with the checkpoint it came from. */
 export function imagesOf(job: DreamlookJob): Array<{ url: string; seed?: number | null; checkpointId?: string | null; imageId?: string | null }> {
@@ -82,6 +82,8 @@ export function simplifyJob(job: DreamlookJob): IDataObject {
 		simple.checkpoint_ids = checkpoints.filter((c) => !c.is_extracted_lora).map((c) => c.checkpoint_id);
 		const loras = checkpoints.filter((c) => c.is_extracted_lora).map((c) => c.checkpoint_id);
 		if (loras.length > 0) simple.lora_checkpoint_ids = loras;
+		// Dreamlook's default (48 h after training); a plan that keeps checkpoints longer is not visible in the API.
+		simple.checkpoints_deleted_by_default_at = checkpointDefaultDeletionAt(job) ?? null;
 	}
 	if (job.state === 'failure') {
 		simple.failure_reason = (job.failure_reason as IDataObject | string) ?? null;

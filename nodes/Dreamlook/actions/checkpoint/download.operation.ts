@@ -134,7 +134,7 @@ async function downloadOne(ctx: IExecuteFunctions, itemIndex: number, startedAt:
 	const jobType = jobTypeOfJob(job) ?? type ?? 'dreambooth';
 	const selected = selectCheckpoints(job, choice, checkpointId || undefined);
 	// As an AI agent's tool: no file can reach the agent, so it gets the links and when they expire.
-	if (isToolMode(ctx)) return { json: { ...simplifyJob(job), checkpoints: checkpointJson(selected) } };
+	if (isToolMode(ctx)) return { json: { ...simplifyJob(job), checkpoints: checkpointJson(job, selected) } };
 	const binary = await downloadCheckpoints(ctx, job, {
 		type: jobType,
 		itemIndex,
@@ -145,7 +145,7 @@ async function downloadOne(ctx: IExecuteFunctions, itemIndex: number, startedAt:
 		maxBytes: Math.round(positive(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
 		sizeOption: 'Max Checkpoint Size (MB)',
 	});
-	return { json: { ...simplifyJob(job), checkpoints: checkpointJson(selected, prefix) }, binary };
+	return { json: { ...simplifyJob(job), checkpoints: checkpointJson(job, selected, prefix) }, binary };
 }
 
 export async function execute(this: IExecuteFunctions, items: INodeExecutionData[]): Promise<INodeExecutionData[]> {

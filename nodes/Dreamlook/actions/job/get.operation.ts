@@ -168,7 +168,7 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: numb
 			sizeOption: 'Max Checkpoint Size (MB)',
 		});
 		binary = { ...binary, ...checkpoints };
-		json.checkpoints = checkpointJson(selectCheckpoints(job, choice), 'checkpoint');
+		json.checkpoints = checkpointJson(job, selectCheckpoints(job, choice), 'checkpoint');
 	}
 	return Object.keys(binary).length > 0 ? { json, binary } : { json };
 }
