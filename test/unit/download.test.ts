@@ -1,7 +1,8 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
+import { Readable } from 'node:stream';
 
-import { downloadImage, type ImageDownload } from '../../nodes/Dreamlook/transport/download';
+import { downloadImage, type ImageDownload, WRITE_CHUNK_BYTES } from '../../nodes/Dreamlook/transport/download';
 import {
 	extensionFor,
 	formatBytes,
@@ -281,5 +282,101 @@ describe('downloadImage', () => {
 		const error = await failureOf(downloadImage(refused.ctx, request()));
 		expect(error.message).toMatch(/: the image host redirected elsewhere: the image link points at http:\/\/cdn\.example: /);
 		expect(refused.requests).toHaveLength(1);
+	});
+});
+
+// A checkpoint streamed as a real Node stream (the path of n8n's httpRequest), into a store that
+// reads it as n8n's filesystem store does (fs.promises.writeFile: one awaited write per chunk).
+
+describe('downloadImage: streaming a large file into the binary store', () => {
+	const NET_CHUNK = 64 * 1024;
+
+	/** A response body of `count` network chunks of 64 KB (byte i of the file is i % 251), counting what was read from it. */
+	function networkBody(count: number, tail = 0) {
+		const source = { pulled: 0 };
+		async function* chunks() {
+			for (let index = 0; index <= count; index++) {
+				const length = index < count ? NET_CHUNK : tail;
+				if (length === 0) continue;
+				const chunk = Buffer.alloc(length);
+				for (let offset = 0; offset < length; offset++) chunk[offset] = (index * NET_CHUNK + offset) % 251;
+				source.pulled += length;
+				yield chunk;
+			}
+		}
+		return { source, body: Readable.from(chunks(), { objectMode: false }) };
+	}
+
+	function streamingContext(body: Readable, headers: Record<string, string>, writeMs = 2) {
+		const writes: Array<{ length: number; aheadOfStore: number }> = [];
+		const stored: Buffer[] = [];
+		const state = { written: 0, pulled: () => 0 };
+		const ctx = {
+			getNode: () => node,
+			getCredentials: async () => ({ apiKey: KEY, baseUrl: BASE_URL }),
+			getExecutionCancelSignal: () => undefined,
+			helpers: {
+				httpRequest: async () => ({ statusCode: 200, headers, body }),
+				httpRequestWithAuthentication: async () => {
+					throw new Error('downloads must not be authenticated');
+				},
+				prepareBinaryData: async (data: AsyncIterable<Buffer>, fileName?: string, mimeType?: string) => {
+					expect(Buffer.isBuffer(data)).toBe(false);
+					for await (const chunk of data) {
+						stored.push(chunk);
+						await new Promise((resolve) => setTimeout(resolve, writeMs));
+						// At the end of this write: what was read from the network beyond it (the memory held).
+						writes.push({ length: chunk.length, aheadOfStore: state.pulled() - state.written - chunk.length });
+						state.written += chunk.length;
+					}
+					return { data: '', fileName, mimeType } as IDataObject;
+				},
+			},
+		} as unknown as IExecuteFunctions;
+		return { ctx, writes, stored, state };
+	}
+
+	const file = (overrides: Partial<ImageDownload> = {}) =>
+		request({ url: `${BASE_URL}/checkpoints/ckp_1.safetensors?sig=1`, content: 'file', noun: 'checkpoint', fileBaseName: 'ckp_1', limits: { maxBytes: 64 * 1024 * 1024 }, ...overrides });
+
+	it('hands the store 1 MB chunks instead of the 64 KB network chunks, byte for byte', async () => {
+		const { source, body } = networkBody(40, 1000);
+		const { ctx, writes, stored, state } = streamingContext(body, { 'content-type': 'application/octet-stream', 'content-length': String(40 * NET_CHUNK + 1000) });
+		state.pulled = () => source.pulled;
+		const progress: number[] = [];
+		const result = await downloadImage(ctx, file({ onProgress: (received) => progress.push(received) }));
+		expect(result).toMatchObject({ ok: true, bytes: 40 * NET_CHUNK + 1000 });
+		expect(WRITE_CHUNK_BYTES).toBe(1024 * 1024);
+		// 40 × 64 KB + 1000 bytes = 2.5 MB + 1000: two writes of 1 MB, then the rest (not 41 writes).
+		expect(writes.map((write) => write.length)).toEqual([WRITE_CHUNK_BYTES, WRITE_CHUNK_BYTES, 8 * NET_CHUNK + 1000]);
+		const all = Buffer.concat(stored);
+		expect(all.length).toBe(40 * NET_CHUNK + 1000);
+		expect(all.every((value, index) => value === index % 251)).toBe(true);
+		// Progress still follows the network chunks (for the log and the stall watchdog).
+		expect(progress).toHaveLength(41);
+		expect(progress[progress.length - 1]).toBe(40 * NET_CHUNK + 1000);
+	});
+
+	it('reads the next chunk from the network while the store writes one, and never much more (constant memory)', async () => {
+		const { source, body } = networkBody(160);
+		const { ctx, writes, state } = streamingContext(body, { 'content-type': 'application/octet-stream' }, 15);
+		state.pulled = () => source.pulled;
+		await downloadImage(ctx, file());
+		expect(writes).toHaveLength(10);
+		// While chunk n is written, chunk n + 1 is read (double buffering): when a write ends, the next chunk is
+		// there, and no more than that (plus the one network chunk the response stream itself reads ahead).
+		for (const write of writes.slice(0, -1)) {
+			expect(write.aheadOfStore).toBeGreaterThanOrEqual(WRITE_CHUNK_BYTES);
+			expect(write.aheadOfStore).toBeLessThanOrEqual(WRITE_CHUNK_BYTES + NET_CHUNK);
+		}
+	});
+
+	it('still stops at the size limit inside a chunk being gathered, and stores nothing', async () => {
+		const { body } = networkBody(40);
+		const { ctx, stored } = streamingContext(body, { 'content-type': 'application/octet-stream' });
+		const error = await failureOf(downloadImage(ctx, file({ limits: { maxBytes: 1536 * 1024 }, sizeOption: 'Max Checkpoint Size (MB)' })));
+		expect(error.message).toBe('Could not download checkpoint 1 of 2 of Dreamlook job ig_abc12345: it is larger than the 1.5 MB limit (more than that arrived: stopped at 1.6 MB)');
+		expect(stored.reduce((sum, chunk) => sum + chunk.length, 0)).toBeLessThanOrEqual(WRITE_CHUNK_BYTES);
+		expect(body.destroyed).toBe(true);
 	});
 });

@@ -273,17 +273,46 @@ async function readAtLeast(iterator: AsyncIterator<Uint8Array>, wanted: number, 
 	return { chunks, done: false };
 }
 
-/** The rest of the body after the head: every chunk counted, the source closed when the consumer stops. */
-async function* guardedChunks(head: Uint8Array[], iterator: AsyncIterator<Uint8Array>, meter: Meter, finished: boolean): AsyncGenerator<Uint8Array> {
+/**
+ * Bytes handed to n8n's binary store at a time. n8n's filesystem store writes a stream with
+ * `fs.promises.writeFile`: one awaited write (a round trip to libuv's threadpool) per chunk the
+ * stream yields. The response arrives in chunks of at most 64 KB, so a 2 GB checkpoint would be
+ * some 32 000 writes one after the other; coalesced into 1 MB chunks it is about 2 000, and the
+ * stream reads the next one while one is being written (see toBinarySource). Memory: about three
+ * such chunks, whatever the size of the file.
+ */
+export const WRITE_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The rest of the body after the head, coalesced into chunks of at least `chunkBytes` (the last
+ * one may be smaller): every chunk is counted as it arrives (size limit, stall, progress), and
+ * the source is closed when the consumer stops.
+ */
+async function* guardedChunks(
+	head: Uint8Array[],
+	iterator: AsyncIterator<Uint8Array>,
+	meter: Meter,
+	finished: boolean,
+	chunkBytes = WRITE_CHUNK_BYTES,
+): AsyncGenerator<Uint8Array> {
+	let pending: Uint8Array[] = [...head];
+	let pendingBytes = head.reduce((sum, chunk) => sum + chunk.length, 0);
+	const take = (): Uint8Array => {
+		const out = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+		pending = [];
+		pendingBytes = 0;
+		return out;
+	};
 	try {
-		for (const chunk of head) yield chunk;
-		if (finished) return;
-		for (;;) {
+		while (!finished) {
+			if (pendingBytes >= chunkBytes) yield take();
 			const next = await iterator.next();
-			if (next.done) return;
+			if (next.done) break;
 			meter.add(next.value);
-			yield next.value;
+			pending.push(next.value);
+			pendingBytes += next.value.length;
 		}
+		if (pendingBytes > 0) yield take();
 	} finally {
 		await iterator.return?.();
 	}
@@ -293,15 +322,17 @@ async function* guardedChunks(head: Uint8Array[], iterator: AsyncIterator<Uint8A
  * A readable stream of `chunks` for prepareBinaryData, so the image streams into n8n's binary
  * store without being held in memory. The `stream` module may not be imported in a community
  * node, so the response's own stream class builds it (`Readable.from`, inherited by every Node
- * stream class). Without one, the image is collected into a Buffer (bounded by maxBytes).
+ * stream class). Its buffer holds one coalesced chunk, so the next chunk is read from the network
+ * while the store writes the current one. Without a stream class, the bytes are collected into a
+ * Buffer (bounded by maxBytes).
  */
 async function toBinarySource(body: ByteStream, chunks: AsyncGenerator<Uint8Array>): Promise<BinarySource> {
 	const streamClass = (body as { constructor?: { from?: unknown } }).constructor;
 	if (typeof body.pipe === 'function' && typeof streamClass?.from === 'function') {
-		const stream = (streamClass.from as (iterable: AsyncIterable<Uint8Array>, options: { objectMode: boolean }) => unknown).call(
+		const stream = (streamClass.from as (iterable: AsyncIterable<Uint8Array>, options: { objectMode: boolean; highWaterMark: number }) => unknown).call(
 			streamClass,
 			chunks,
-			{ objectMode: false },
+			{ objectMode: false, highWaterMark: WRITE_CHUNK_BYTES },
 		);
 		if (stream && typeof (stream as { pipe?: unknown }).pipe === 'function') return stream as BinarySource;
 	}
