@@ -1,5 +1,6 @@
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { NodeApiError } from 'n8n-workflow';
+import { NodeApiError, sleep } from 'n8n-workflow';
+// eslint-disable-next-line @n8n/community-nodes/no-restricted-imports -- test only: a real Node stream stands in for the HTTP response
 import { Readable } from 'node:stream';
 
 import { downloadImage, type ImageDownload, WRITE_CHUNK_BYTES } from '../../nodes/Dreamlook/transport/download';
@@ -324,7 +325,7 @@ describe('downloadImage: streaming a large file into the binary store', () => {
 					expect(Buffer.isBuffer(data)).toBe(false);
 					for await (const chunk of data) {
 						stored.push(chunk);
-						await new Promise((resolve) => setTimeout(resolve, writeMs));
+						await sleep(writeMs);
 						// At the end of this write: what was read from the network beyond it (the memory held).
 						writes.push({ length: chunk.length, aheadOfStore: state.pulled() - state.written - chunk.length });
 						state.written += chunk.length;
