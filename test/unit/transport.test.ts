@@ -7,7 +7,7 @@ import {
 	mayExistError,
 	toNodeApiError,
 } from '../../nodes/Dreamlook/transport/errors';
-import { redirectHostOf } from '../../nodes/Dreamlook/transport/request';
+import { dreamlookRequest, redirectHostOf } from '../../nodes/Dreamlook/transport/request';
 import { redactDeep, redactText } from '../../nodes/Dreamlook/transport/redact';
 import {
 	attemptTimeoutMs,
@@ -223,5 +223,36 @@ describe('error mapping', () => {
 		const everything = JSON.stringify({ message: error.message, description: error.description, json: error.toJSON?.(), response: error.errorResponse });
 		expect(everything).not.toContain(KEY);
 		expect(everything).toContain('Invalid token');
+	});
+});
+
+describe('credential read once per run', () => {
+	it('reads the stored credential once and hands a copy of it to every httpRequestWithAuthentication', async () => {
+		const stored = { apiKey: ` ${KEY} `, baseUrl: 'https://api.example.test/' };
+		const getCredentials = jest.fn(async () => stored);
+		const calls: Array<{ type: string; url: unknown; credential: { type: string; id: string; data: Record<string, unknown> } }> = [];
+		const ctx = {
+			getCredentials,
+			getNode: () => ({ ...node, credentials: { dreamlookApi: { id: 'cred-1', name: 'Dreamlook account' } } }),
+			helpers: {
+				httpRequestWithAuthentication: async (type: string, options: { url: unknown }, extra: { credentialsDecrypted: { type: string; id: string; data: Record<string, unknown> } }) => {
+					calls.push({ type, url: options.url, credential: extra?.credentialsDecrypted });
+					// An authentication that writes into the credential must not reach the next request.
+					if (extra?.credentialsDecrypted?.data) extra.credentialsDecrypted.data.token = 'from pre-authentication';
+					return { statusCode: 200, headers: {}, body: { jobs: [] } };
+				},
+			},
+		};
+		for (let k = 0; k < 3; k++) await dreamlookRequest(ctx as never, { method: 'GET', path: '/jobs', action: 'list jobs' });
+		expect(getCredentials).toHaveBeenCalledTimes(1);
+		expect(calls).toHaveLength(3);
+		for (const call of calls) {
+			expect(call.type).toBe('dreamlookApi');
+			expect(call.url).toBe('https://api.example.test/jobs');
+			expect(call.credential).toMatchObject({ id: 'cred-1', type: 'dreamlookApi' });
+			expect(call.credential.data.apiKey).toBe(stored.apiKey);
+		}
+		expect(stored).not.toHaveProperty('token');
+		expect(new Set(calls.map((call) => call.credential.data)).size).toBe(3);
 	});
 });

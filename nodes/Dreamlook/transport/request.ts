@@ -1,4 +1,6 @@
 import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsDecrypted,
 	IDataObject,
 	IExecuteFunctions,
 	IHttpRequestOptions,
@@ -67,11 +69,15 @@ interface FullResponse {
 interface Connection {
 	baseUrl: string;
 	apiKey: string;
+	/** The credential as n8n decrypted it, handed back to httpRequestWithAuthentication (see credentialOptions). */
+	credential: Omit<ICredentialsDecrypted, 'data'> & { data: ICredentialDataDecryptedObject };
 }
 
 /**
  * One credential read per run (per execution context): n8n loads the stored credential from its
- * database and decrypts it on every getCredentials call, a cost paid per request otherwise.
+ * database and decrypts it on every getCredentials call, a cost paid per request otherwise (also
+ * inside httpRequestWithAuthentication, unless it is given the decrypted credential: see
+ * credentialOptions).
  */
 const connections = new WeakMap<object, Promise<Connection>>();
 
@@ -89,11 +95,25 @@ export async function getConnection(ctx: DreamlookContext): Promise<Connection> 
 async function readConnection(ctx: DreamlookContext): Promise<Connection> {
 	const credentials = await ctx.getCredentials(CREDENTIAL_TYPE);
 	const configured = typeof credentials.baseUrl === 'string' ? credentials.baseUrl.trim() : '';
+	const selected = ctx.getNode().credentials?.[CREDENTIAL_TYPE];
 	return {
 		baseUrl: (configured || DEFAULT_BASE_URL).replace(/\/+$/, ''),
 		// Stored keys often carry a pasted space; the header is built from the trimmed key too.
 		apiKey: typeof credentials.apiKey === 'string' ? credentials.apiKey.trim() : '',
+		credential: { id: selected?.id ?? '', name: selected?.name ?? '', type: CREDENTIAL_TYPE, data: credentials },
 	};
+}
+
+/**
+ * The run's decrypted credential for httpRequestWithAuthentication, so that n8n does not read it
+ * from its database and decrypt it again for every request: in the real n8n 2.41 that read (a
+ * SQLite query and a decryption) paced the node's requests to about one per 10 ms
+ * (docs/decisions.md, "CPU per request"). n8n still applies the credential's own `authenticate`
+ * and pre-authentication to every request; a fresh copy each time, so nothing one request's
+ * authentication does can leak into the next.
+ */
+function credentialOptions(connection: Connection): { credentialsDecrypted: ICredentialsDecrypted } {
+	return { credentialsDecrypted: { ...connection.credential, data: { ...connection.credential.data } } };
 }
 
 export function cancelSignalOf(ctx: DreamlookContext): AbortSignal | undefined {
@@ -160,7 +180,8 @@ export async function dreamlookRequest(
 	ctx: DreamlookContext,
 	request: DreamlookRequest,
 ): Promise<DreamlookResponse> {
-	const { baseUrl, apiKey } = await getConnection(ctx);
+	const connection = await getConnection(ctx);
+	const { baseUrl, apiKey } = connection;
 	const maxAttempts = request.maxAttempts ?? RETRY_POLICY.maxAttempts;
 	// A caller that limits attempts (the trigger's poll budget) limits 429 retries too.
 	const maxRateLimitedAttempts = request.maxAttempts ?? RETRY_POLICY.maxRateLimitedAttempts;
@@ -227,6 +248,7 @@ export async function dreamlookRequest(
 				ctx,
 				CREDENTIAL_TYPE,
 				{ ...options, timeout },
+				credentialOptions(connection),
 			)) as FullResponse;
 		} catch (error) {
 			ticket?.done({});
