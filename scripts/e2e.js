@@ -766,22 +766,29 @@ async function caseInstantTrigger() {
 	const pub = await rt.runN8n(['publish:workflow', `--id=${wfId}`], { userFolder: USER_FOLDER, env: N8N_ENV });
 	assert(pub.code === 0, `publish:workflow ${wfId} failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
 	const [port, broker] = await freePorts();
-	const n8n = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, 'n8n-instant.log') });
-	state.servers.push(n8n);
+	const start = async (logName) => {
+		const server = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env: N8N_ENV, logFile: path.join(WORK, logName) });
+		state.servers.push(server);
+		return server;
+	};
+	let n8n = await start('n8n-instant.log');
 	const url = `http://127.0.0.1:${port}/webhook/${webhookPath}`;
 	const post = async (body) => {
 		const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 		return { status: res.status, body: await res.text() };
 	};
-	try {
-		// the production webhook answers once the workflow is active
+	// the production webhook answers once the workflow is active
+	const ready = async () => {
 		const t0 = Date.now();
 		for (;;) {
-			const probe = await post({});
-			if (probe.status === 400) break; // the trigger itself refused a body without a job id
+			const probe = await post({}).catch((e) => ({ status: 0, body: String(e) }));
+			if (probe.status === 400) return; // the trigger itself refused a body without a job id
 			if (Date.now() - t0 > 90_000) throw new Error(`the instant trigger's webhook did not answer 400 within 90 s (last: ${probe.status} ${probe.body.slice(0, 300)})`);
 			await rt.sleep(1000);
 		}
+	};
+	try {
+		await ready();
 		const running = fake.createJob({ config: { prompt: 'instant: still running' }, queuedMs: 60 * 60_000, runningMs: 60 * 60_000 });
 		const forgedUnknown = await post({ job_id: 'ig_forged0001', state: 'success' });
 		const forgedRunning = await post({ ...running, state: 'success' });
@@ -817,6 +824,18 @@ async function caseInstantTrigger() {
 		assert(sent.filter((c) => c.state === 'queued').length === 3, 'the early calls were not sent');
 		assert(sent.filter((c) => c.state === 'success' && c.status === 200).length === 6, `callbacks not all answered 200: ${JSON.stringify(sent.map((c) => [c.state, c.status]))}`);
 		log(`  ${db.executions.length} executions for ${ids.length} jobs from ${sent.length} callbacks (+2 forged calls)`);
+
+		// n8n restarted (the in-process memory is gone): a late duplicate callback still emits nothing,
+		// from the record kept in the workflow's static data
+		await n8n.stop();
+		n8n = await start('n8n-instant-restarted.log');
+		await ready();
+		const late = await post(fake.getJob(ids[0]));
+		assert(late.status === 200 && /already emitted/.test(late.body), `a duplicate callback after the restart: ${late.status} ${late.body}`);
+		await rt.sleep(3000);
+		const after = await readDb(wfId, triggerName);
+		assert(after.executions.length === ids.length, `after the restart a duplicate callback started an execution: ${after.executions.length} executions for ${ids.length} jobs`);
+		log(`  after an n8n restart, a duplicate callback for ${ids[0]}: ${late.status} "already emitted", still ${after.executions.length} executions`);
 	} finally {
 		fake.setOptions({ callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false } });
 		await n8n.stop();
@@ -1053,7 +1072,7 @@ async function main() {
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
 		await runCase(`trigger: published workflow${triggerExamples}, each finished job in exactly one execution, across an n8n restart (classic poll scheduler)`, 420_000, () => caseTrigger({ durable: false }));
 		await runCase(`trigger: the same under n8n's durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED and the scheduler chain)`, 540_000, () => caseTrigger({ durable: true }));
-		await runCase('instant trigger: real callbacks (duplicated, reordered, early) start one execution per finished job; forged calls start none', 300_000, caseInstantTrigger);
+		await runCase('instant trigger: real callbacks (duplicated, reordered, early) start one execution per finished job; forged calls start none; a duplicate after an n8n restart starts none', 300_000, caseInstantTrigger);
 		await runCase('editor: nodes render with icons, no console errors, screenshot', 240_000, caseEditor);
 	} finally {
 		await cleanup();

@@ -14,6 +14,7 @@ import type { CursorFilter, TriggerEvent } from './trigger/cursor';
 import { matchesFilter } from './trigger/filter';
 import { ALL_JOB_TYPES, triggerJobFields } from './trigger/fields';
 import { jobsToItems } from './trigger/items';
+import { recordEmitted, wasEmitted } from './trigger/emittedJobs';
 import { callbackJobId, RecentJobs } from './trigger/recentJobs';
 
 const ALL = ALL_JOB_TYPES;
@@ -102,6 +103,13 @@ export class DreamlookInstantTrigger implements INodeType {
 			answer(this, 200, { received: true, emitted: false, reason: 'already emitted' });
 			return { noWebhookResponse: true };
 		}
+		// emitted before this process started, or by another n8n process (saved by n8n with the workflow)
+		const record = this.getWorkflowStaticData('node');
+		if (wasEmitted(record, jobId, Date.now())) {
+			memory.confirm(jobId, Date.now());
+			answer(this, 200, { received: true, emitted: false, reason: 'already emitted' });
+			return { noWebhookResponse: true };
+		}
 
 		let job: DreamlookJob;
 		try {
@@ -135,6 +143,9 @@ export class DreamlookInstantTrigger implements INodeType {
 			download: this.getNodeParameter('downloadImages', false) as boolean,
 			downloadUntil: Date.now() + DOWNLOAD_TIMEOUT_MS,
 		});
+		// last, right before n8n saves the static data: every job this process emitted, so that a
+		// concurrent call's save (n8n saves it whole) does not drop this one's entry
+		recordEmitted(record, memory.emitted(Date.now()), Date.now());
 		return { noWebhookResponse: true, workflowData: [items] };
 	}
 }

@@ -55,6 +55,7 @@ function fakeResponse(onAnswer) {
  * @param {{body?: unknown, headers?: object, query?: object, method?: string}} [options.request]
  * @param {string} [options.workflowId] default 'harness-webhook-workflow' (the node's memory is per workflow + node)
  * @param {string} [options.nodeId] default 'harness-webhook-node'
+ * @param {object} [options.staticData] the workflow's static data: pass the same object to later calls to keep it, as n8n saves it after each production call
  * @param {'filesystem'|'default'} [options.binaryMode]
  * @param {(res: {statusCode: number, body: unknown}) => void} [options.onAnswer] called the moment the node answers the caller
  */
@@ -92,7 +93,7 @@ async function call(options) {
 		connections: {},
 		active: true,
 		nodeTypes,
-		staticData: {},
+		staticData: options.staticData ?? {},
 		settings: { executionOrder: 'v1' },
 	});
 	const workflowNode = workflow.getNode(node.name);

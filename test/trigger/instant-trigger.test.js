@@ -29,13 +29,14 @@ beforeEach(() => {
 
 function call(body, extra = {}) {
 	return callWebhook({
-		nodeType: DreamlookInstantTrigger,
 		credentialTypes: { dreamlookApi: DreamlookApi },
 		credentials: { dreamlookApi: { id: '1', name: 'Dreamlook', data: { apiKey: DEFAULT_API_KEY, baseUrl: fake.url } } },
 		parameters: { event: 'success', jobType: 'all', simplify: true, downloadImages: false, ...extra.parameters },
 		request: { body },
 		onAnswer: extra.onAnswer,
 		workflowId: extra.workflowId ?? `wf-${workflowSeq}`,
+		staticData: extra.staticData,
+		nodeType: extra.nodeType ?? DreamlookInstantTrigger,
 	});
 }
 
@@ -71,6 +72,45 @@ describe('Dreamlook Instant Trigger: one callback', () => {
 		expect(getsOf(job.job_id)).toHaveLength(1); // the replay cost no request
 		const other = await call(job, { workflowId: `wf-${workflowSeq}-other` });
 		expect(other.items).toHaveLength(1);
+	});
+
+	test('after an n8n restart (a fresh process memory), a duplicate emits nothing: the record is in the static data n8n saves', async () => {
+		const job = finished('success');
+		const staticData = {};
+		const first = await call(job, { staticData });
+		expect(first.items).toHaveLength(1);
+		expect(Object.keys(staticData['node:Webhook Trigger'].emittedJobs)).toEqual([job.job_id]);
+		/** the node module loaded anew, as in a restarted n8n: its in-process memory is empty */
+		const restarted = () => {
+			let type;
+			jest.isolateModules(() => {
+				type = require('../../nodes/Dreamlook/DreamlookInstantTrigger.node').DreamlookInstantTrigger;
+			});
+			return type;
+		};
+		const afterRestart = await call(job, { staticData, nodeType: restarted() });
+		expect(afterRestart.items).toBeNull();
+		expect(afterRestart.body).toMatchObject({ emitted: false, reason: 'already emitted' });
+		expect(getsOf(job.job_id)).toHaveLength(1); // the duplicate cost no request
+		// without the saved record a restarted process would emit it again
+		const lost = await call(job, { staticData: {}, nodeType: restarted() });
+		expect(lost.items).toHaveLength(1);
+	});
+
+	test('concurrent callbacks for different jobs, each request with its own copy of the static data and the last save winning (as n8n does): the record keeps both', async () => {
+		const jobs = [finished('success'), finished('success')];
+		const saved = JSON.stringify({});
+		const saves = [];
+		await Promise.all(
+			jobs.map(async (job) => {
+				const staticData = JSON.parse(saved);
+				const result = await call(job, { staticData });
+				expect(result.items).toHaveLength(1);
+				saves.push(JSON.stringify(staticData)); // in the order the calls end
+			}),
+		);
+		const last = JSON.parse(saves[saves.length - 1]);
+		expect(Object.keys(last['node:Webhook Trigger'].emittedJobs).sort()).toEqual(jobs.map((j) => j.job_id).sort());
 	});
 
 	test('concurrent duplicates: exactly one emits', async () => {

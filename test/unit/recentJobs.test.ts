@@ -46,4 +46,18 @@ describe('callbackJobId: only the job id of a callback body is used', () => {
 	it.each([[{}], [null], ['ig_abc'], [{ job_id: 42 }], [{ job_id: '' }], [{ job_id: '../etc/passwd' }], [{ job_id: 'a'.repeat(200) }]])('refuses %j', (body) => {
 		expect(callbackJobId(body)).toHaveProperty('error');
 	});
+
+	it('lists the emitted jobs (not those being verified) with when they were emitted, oldest first', () => {
+		const memory = new RecentJobs({ maxEntries: 10, ttlMs: 1000 });
+		memory.claim('a', 0);
+		memory.confirm('a', 10);
+		memory.claim('b', 20);
+		memory.claim('c', 30);
+		memory.confirm('c', 40);
+		expect(memory.emitted(50)).toEqual([
+			['a', 10],
+			['c', 40],
+		]);
+		expect(memory.emitted(1015)).toEqual([['c', 40]]);
+	});
 });

@@ -46,6 +46,16 @@ export class RecentJobs {
 		if (this.entries.get(jobId)?.status === 'verifying') this.entries.delete(jobId);
 	}
 
+	/** The jobs emitted within the window, oldest first: [id, when it was emitted (epoch ms)]. */
+	emitted(now: number): Array<[string, number]> {
+		this.prune(now);
+		const out: Array<[string, number]> = [];
+		for (const [id, entry] of this.entries) {
+			if (entry.status === 'emitted') out.push([id, entry.expiresAt - this.limits.ttlMs]);
+		}
+		return out;
+	}
+
 	has(jobId: string, now: number): boolean {
 		const entry = this.entries.get(jobId);
 		return entry !== undefined && entry.expiresAt > now;
