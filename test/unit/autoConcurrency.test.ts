@@ -19,8 +19,10 @@ function answer(clock: Clock, latencyMs: number, extra: Partial<AttemptOutcome> 
 }
 
 describe('AutoConcurrency (controller)', () => {
-	it('starts at 16 by default', () => {
-		expect(new AutoConcurrency().limit).toBe(16);
+	it('starts at the ceiling of 64 by default, paced at least 1 ms apart', () => {
+		const auto = new AutoConcurrency();
+		expect(auto.limit).toBe(64);
+		expect(auto.startSpacingMs).toBe(1);
 	});
 
 	it('doubles per round trip while answers are fast, never above the ceiling of 64', () => {
@@ -50,7 +52,7 @@ describe('AutoConcurrency (controller)', () => {
 		);
 		expect(events.filter((event) => event === 'rate-limited')).toHaveLength(1);
 		expect(auto.learnedCeiling).toBe(10);
-		expect(auto.limit).toBe(10); // min(16 × 0.7, 10)
+		expect(auto.limit).toBe(10); // the apparent server limit
 		// Fast answers during the Retry-After: no growth.
 		clock.advance(500);
 		for (let k = 0; k < 20; k++) auto.record(answer(clock, 100));
@@ -64,6 +66,24 @@ describe('AutoConcurrency (controller)', () => {
 		for (let k = 0; k < 50; k++) auto.record(answer(clock, 100));
 		expect(auto.learnedCeiling).toBe(11);
 		expect(auto.limit).toBe(11);
+	});
+
+	it('a 429 above the apparent server limit goes to that limit, not a blind cut below it; later 429s of the same burst change nothing', () => {
+		const clock = new Clock();
+		const auto = new AutoConcurrency({ initial: 12 });
+		// The server accepts 10: the 11th in flight is refused.
+		expect(auto.record({ startedAt: clock.t, endedAt: clock.t + 2, inFlightAtStart: 11, status: 429, retryAfterMs: 1000 })).toBe('rate-limited');
+		expect(auto.limit).toBe(10); // not 12 × 0.7 = 8
+		clock.advance(3);
+		// The 12th, sent before the first 429 was read: the same signal.
+		expect(auto.record({ startedAt: clock.t, endedAt: clock.t + 1, inFlightAtStart: 12, status: 429, retryAfterMs: 1000 })).toBeUndefined();
+		expect(auto.limit).toBe(10);
+		expect(auto.counts['rate-limited']).toBe(1);
+		// A refusal at 7 in flight (the server's limit fell) lowers it again, to 6.
+		clock.advance(10);
+		auto.record({ startedAt: clock.t, endedAt: clock.t + 1, inFlightAtStart: 7, status: 429, retryAfterMs: 1000 });
+		expect(auto.limit).toBe(6);
+		expect(auto.learnedCeiling).toBe(6);
 	});
 
 	it('a 429 without a clear in-flight count still backs off multiplicatively (0.7 per Retry-After period)', () => {
@@ -130,7 +150,7 @@ describe('AutoConcurrency (controller)', () => {
 		expect(auto.startSpacingMs).toBe(6); // 100 ms assumed / 8 / 2
 		for (let k = 0; k < 100; k++) auto.record(answer(clock, 100));
 		expect(auto.limit).toBe(64);
-		expect(auto.startSpacingMs).toBe(0); // 100 / 64 / 2 < 1 ms: unpaced
+		expect(auto.startSpacingMs).toBe(1); // 100 / 64 / 2 < 1 ms: the least spacing
 		const slow = new AutoConcurrency({ initial: 8 });
 		slow.record(answer(clock, 2000));
 		expect(slow.startSpacingMs).toBe(10);
@@ -141,7 +161,7 @@ describe('AutoConcurrency (controller)', () => {
 		const auto = new AutoConcurrency();
 		expect(auto.record({ startedAt: clock.t - 50, endedAt: clock.t, inFlightAtStart: 1 })).toBeUndefined();
 		expect(auto.record(answer(clock, 50, { status: 307 }))).toBeUndefined();
-		expect(auto.limit).toBe(16);
+		expect(auto.limit).toBe(64);
 		expect(auto.latency).toBeUndefined();
 	});
 });
@@ -175,7 +195,7 @@ describe('RequestGate', () => {
 
 	it('admits at most `limit` attempts, repeats before first attempts', async () => {
 		const { gateClock } = manualClock();
-		const auto = new AutoConcurrency({ initial: 2, assumedLatencyMs: 0 });
+		const auto = new AutoConcurrency({ initial: 2, assumedLatencyMs: 0, minStartSpacingMs: 0 });
 		const gate = new RequestGate(auto, gateClock);
 		const order: string[] = [];
 		const enter = (name: string, repeat: boolean) =>
@@ -189,7 +209,7 @@ describe('RequestGate', () => {
 		const d = enter('d (repeat)', true);
 		await flush();
 		expect(order).toEqual(['a', 'b']);
-		(await a).done({ status: 429, retryAfterMs: 0 }); // limit 2 × 0.7 → 1, and 1 was accepted alongside
+		(await a).done({ status: 429, retryAfterMs: 0 }); // a was the first in flight: limit 1 (the floor)
 		await flush();
 		expect(order).toEqual(['a', 'b']); // b still holds the only place
 		(await b).done({ status: 200 });
@@ -219,9 +239,38 @@ describe('RequestGate', () => {
 		for (const ticket of tickets) (await ticket).done({ status: 200 });
 	});
 
+	it('one pacing timer: a start whose turn comes after a 429 lowered the limit waits for a place', async () => {
+		const { clock, gateClock, advance } = manualClock();
+		const auto = new AutoConcurrency({ initial: 4, assumedLatencyMs: 80 }); // 80 / 4 / 2 = 10 ms apart
+		const gate = new RequestGate(auto, gateClock);
+		const started: Array<[string, number]> = [];
+		const enter = (name: string) => gate.enter(false).then((ticket) => (started.push([name, clock.t - 1_000_000]), ticket));
+		const a = enter('a');
+		const b = enter('b');
+		const c = enter('c');
+		await flush();
+		expect(started).toEqual([['a', 0]]);
+		await advance(10);
+		await flush();
+		expect(started).toEqual([['a', 0], ['b', 10]]);
+		// b (2nd in flight) is refused: the server accepts 1.
+		await advance(2);
+		(await b).done({ status: 429, retryAfterMs: 1000 });
+		expect(auto.limit).toBe(1);
+		await advance(8);
+		await flush();
+		expect(started).toHaveLength(2); // c's turn came, but a still holds the only place
+		await advance(90);
+		(await a).done({ status: 200 });
+		await flush();
+		expect(started).toEqual([['a', 0], ['b', 10], ['c', 110]]); // when a ended
+		(await c).done({ status: 200 });
+		expect(gate.mostInFlight).toBe(2);
+	});
+
 	it('an aborted wait gives its place back', async () => {
 		const { gateClock } = manualClock();
-		const auto = new AutoConcurrency({ initial: 1, assumedLatencyMs: 0 });
+		const auto = new AutoConcurrency({ initial: 1, assumedLatencyMs: 0, minStartSpacingMs: 0 });
 		const gate = new RequestGate(auto, gateClock);
 		const first = await gate.enter(false);
 		const controller = new AbortController();

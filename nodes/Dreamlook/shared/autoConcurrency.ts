@@ -3,18 +3,23 @@
  * answers. Pure logic (no timers, no I/O): every method takes the time from the caller, so tests
  * drive it with an injected clock. transport/requestGate.ts applies it to real requests.
  *
- * - Start moderate (`initial`, a quarter of the ceiling). While answers come back fast and no 429 arrives, grow: one more
- *   per fast answer at first (the limit doubles per round trip), one more per round trip once a
- *   congestion signal has been seen (additive increase).
- * - A 429 cuts the limit by `rateLimitedFactor` (once per Retry-After period, however many 429s a
- *   burst brings), remembers the in-flight count at which it came as a ceiling (a server limiting
- *   concurrency rejects the request that went above its limit), and stops growth until the
- *   Retry-After has passed. That ceiling is probed one step higher after `ceilingProbeAfterMs`
+ * - Start at the ceiling (`initial`), but paced: starts at least `minStartSpacingMs` apart, so
+ *   that a server's first 429 (a limiter answers it at once) is seen after a few starts, not after
+ *   the whole burst; the gate does not start an attempt whose turn comes after a 429 lowered the
+ *   limit. While answers come back fast and no 429 arrives, grow: one more per fast answer at
+ *   first (the limit doubles per round trip), one more per round trip once a congestion signal has
+ *   been seen (additive increase).
+ * - A 429 that came when more were in flight than the server accepts (`inFlightAtStart` − 1 below
+ *   the limit) sets the limit to that apparent server limit and remembers it as a ceiling (a
+ *   server limiting concurrency rejects the request that went above its limit); a 429 that came
+ *   at or below it (the server's limit fell, or it limits something else) cuts the limit by
+ *   `rateLimitedFactor`, once per Retry-After period. Either way growth stops until the
+ *   Retry-After has passed. The ceiling is probed one step higher after `ceilingProbeAfterMs`
  *   without a 429.
  * - Rising latency (the recent average above `latencyRiseFactor` × the fastest answer seen and
  *   `latencyRiseMinMs` above it) cuts the limit by `slowFactor`, once per round trip.
  * - Never below `floor` nor above `ceiling`. The start spacing follows the limit: starts are spread
- *   over half a round trip, at most `maxStartSpacingMs` apart.
+ *   over half a round trip, at most `maxStartSpacingMs` and at least `minStartSpacingMs` apart.
  */
 
 export interface AutoConcurrencySettings {
@@ -40,17 +45,24 @@ export interface AutoConcurrencySettings {
 	ceilingProbeAfterMs: number;
 	/** Start spacing at most this (the fixed-number setting's spacing). */
 	maxStartSpacingMs: number;
+	/**
+	 * Start spacing at least this: every start its own timer turn, so the requests already prepared
+	 * go out while the next is prepared, and a 429 can arrive before the next start.
+	 */
+	minStartSpacingMs: number;
 	/** Latency assumed before the first answer, for the start spacing. */
 	assumedLatencyMs: number;
 }
 
 export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
 	/**
-	 * 16, not 8: discovering a server's limit costs each refused request one Retry-After, so a first
-	 * burst that finds it at once ends sooner than growth that finds it later (`npm run bench`, 100
-	 * creates against 10 in flight: 1.38× the floor from 8, 1.18× from 16; no limit: 0.55 s vs 0.40 s).
+	 * The ceiling, paced (at least 1 ms apart): 100 creates then take two round trips instead of
+	 * three (16, doubling), and in the real n8n the first answers come back while the later creates
+	 * are still being prepared. Against a server limit the pacing finds the limit after a few
+	 * refused starts (the bench: 100 creates against 10 in flight). From 16 unpaced-at-64 (before
+	 * issue 13's second pass) and from 8 before that, see docs/decisions.md.
 	 */
-	initial: 16,
+	initial: 64,
 	floor: 1,
 	ceiling: 64,
 	additiveStepPerRoundTrip: 1,
@@ -61,6 +73,7 @@ export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
 	latencyAverageWeight: 0.2,
 	ceilingProbeAfterMs: 10000,
 	maxStartSpacingMs: 10,
+	minStartSpacingMs: 1,
 	assumedLatencyMs: 100,
 };
 
@@ -120,10 +133,11 @@ export class AutoConcurrency {
 		return Math.max(this.settings.floor, Math.floor(this.value));
 	}
 
-	/** Least time between two request starts now (ms): half a round trip spread over the limit. */
+	/** Least time between two request starts now (ms): half a round trip spread over the limit, within the bounds. */
 	get startSpacingMs(): number {
 		const roundTrip = Number.isFinite(this.fastestMs) ? this.fastestMs : this.settings.assumedLatencyMs;
-		return Math.min(this.settings.maxStartSpacingMs, Math.floor(roundTrip / this.limit / 2));
+		const spread = Math.min(this.settings.maxStartSpacingMs, Math.floor(roundTrip / this.limit / 2));
+		return Math.max(this.settings.minStartSpacingMs, spread);
 	}
 
 	/** The latency signal: fastest answer and running average (ms), undefined before any answer. */
@@ -158,11 +172,20 @@ export class AutoConcurrency {
 		// The server refused the request that made `inFlightAtStart`: it accepts at most one fewer.
 		const accepted = Math.max(this.settings.floor, outcome.inFlightAtStart - 1);
 		this.rateLimitCeiling = Math.min(this.rateLimitCeiling, accepted);
+		if (accepted < this.limit) {
+			// Above the server's apparent limit: go to it (not a blind cut below it).
+			// The 429s of requests sent before this one are the same signal: no cut below it for them.
+			this.decreaseQuietUntil = Math.max(this.decreaseQuietUntil, now + Math.max(waitMs, this.roundTripMs()));
+			this.value = this.clamp(Math.min(this.value, accepted));
+			this.counts['rate-limited']++;
+			return 'rate-limited';
+		}
 		if (now < this.decreaseQuietUntil) {
 			this.value = this.clamp(this.value);
 			return undefined;
 		}
-		// One cut per burst: the 429s of requests already in flight are the same signal.
+		// At or below it: the limit fell, or is not about concurrency. One cut per burst: the 429s of
+		// requests already in flight are the same signal.
 		this.decreaseQuietUntil = now + Math.max(waitMs, this.roundTripMs());
 		this.value = this.clamp(this.value * this.settings.rateLimitedFactor);
 		this.counts['rate-limited']++;

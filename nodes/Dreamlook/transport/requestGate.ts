@@ -1,10 +1,14 @@
 /**
  * The gate every API request of one node run passes when its Concurrency is "Auto": at most
  * `controller.limit` attempts in flight, starts spread by `controller.startSpacingMs`, and each
- * attempt's outcome (latency, 429 + Retry-After) fed back to the controller. A repeated attempt
- * (after a 429 or a transient failure) goes before requests not yet sent, so that a request the
- * server refused is not refused again behind new ones. Attached per execution context
- * (`useRequestGate`), so transport/request.ts finds it without every caller passing it along.
+ * attempt's outcome (latency, 429 + Retry-After) fed back to the controller. The spacing is kept
+ * by one timer for the whole gate (never one per waiting attempt): each start then has its own
+ * turn of the event loop, so the requests already started go out on the wire, and answers that
+ * arrived (a 429 above all) are read before the next start — which is admitted only if the limit
+ * they left still allows it. A repeated attempt (after a 429 or a transient failure) goes before
+ * requests not yet sent, so that a request the server refused is not refused again behind new
+ * ones. Attached per execution context (`useRequestGate`), so transport/request.ts finds it
+ * without every caller passing it along.
  */
 import { AutoConcurrency, type AutoConcurrencyEvent } from '../shared/autoConcurrency';
 
@@ -21,13 +25,18 @@ export interface GateTicket {
 
 interface Waiter {
 	repeat: boolean;
-	admit: () => void;
+	/** Called when the attempt may start, with the number in flight, itself included. */
+	admit: (inFlightAtStart: number) => void;
 }
 
 export class RequestGate {
+	/** Attempts started and not yet ended. */
 	private inFlight = 0;
 
 	private nextStartAt = Number.NEGATIVE_INFINITY;
+
+	/** The gate's one pacing timer is pending. */
+	private ticking = false;
 
 	private readonly waiting: Waiter[] = [];
 
@@ -41,76 +50,73 @@ export class RequestGate {
 	) {}
 
 	/**
-	 * Waits for a place (repeats first), then for the start spacing. Rejects when `signal` aborts;
-	 * the place is then given back.
+	 * Waits for a place under the limit and for this attempt's turn in the start spacing (repeats
+	 * before first attempts). Rejects when `signal` aborts while waiting.
 	 */
 	async enter(repeat: boolean, signal?: AbortSignal): Promise<GateTicket> {
 		if (signal?.aborted) throw new Error('aborted');
-		if (this.inFlight >= this.controller.limit || this.waiting.length > 0) {
-			await new Promise<void>((resolve, reject) => {
-				const waiter: Waiter = {
-					repeat,
-					admit: () => {
-						signal?.removeEventListener('abort', onAbort);
-						resolve();
-					},
-				};
-				const onAbort = () => {
-					const index = this.waiting.indexOf(waiter);
-					if (index >= 0) this.waiting.splice(index, 1);
-					reject(new Error('aborted'));
-				};
-				signal?.addEventListener('abort', onAbort, { once: true });
-				// Repeats queue behind earlier repeats but before every first attempt.
-				const firstNew = repeat ? this.waiting.findIndex((entry) => !entry.repeat) : -1;
-				if (firstNew >= 0) this.waiting.splice(firstNew, 0, waiter);
-				else this.waiting.push(waiter);
-				this.pump();
-			});
-		} else {
-			this.inFlight++;
-		}
-		// The place is held from here: `inFlight` counts this attempt.
-		const inFlightAtStart = this.inFlight;
-		this.mostInFlight = Math.max(this.mostInFlight, inFlightAtStart);
-		const now = this.clock.now();
-		const startAt = Math.max(now, this.nextStartAt);
-		this.nextStartAt = startAt + this.controller.startSpacingMs;
-		if (startAt > now) {
-			const paced = await this.clock.sleep(startAt - now, signal).then(
-				() => true,
-				() => false,
-			);
-			if (!paced) {
-				this.release();
-				throw new Error('aborted');
-			}
-		}
+		const inFlightAtStart = await new Promise<number>((resolve, reject) => {
+			const waiter: Waiter = {
+				repeat,
+				admit: (count) => {
+					signal?.removeEventListener('abort', onAbort);
+					resolve(count);
+				},
+			};
+			const onAbort = () => {
+				const index = this.waiting.indexOf(waiter);
+				if (index >= 0) this.waiting.splice(index, 1);
+				reject(new Error('aborted'));
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
+			// Repeats queue behind earlier repeats but before every first attempt.
+			const firstNew = repeat ? this.waiting.findIndex((entry) => !entry.repeat) : -1;
+			if (firstNew >= 0) this.waiting.splice(firstNew, 0, waiter);
+			else this.waiting.push(waiter);
+			this.pump();
+		});
 		const startedAt = this.clock.now();
 		let finished = false;
 		return {
 			done: (outcome) => {
 				if (finished) return;
 				finished = true;
+				this.inFlight--;
 				const event = this.controller.record({ ...outcome, startedAt, endedAt: this.clock.now(), inFlightAtStart });
 				if (event) this.onEvent?.(event, this.controller);
-				this.release();
+				this.pump();
 			},
 		};
 	}
 
-	private release(): void {
-		this.inFlight--;
-		this.pump();
-	}
-
-	/** Admits waiters while there is room under the current limit. */
+	/** Starts waiters while the limit allows and their turn has come; else waits for the turn (one timer). */
 	private pump(): void {
 		while (this.waiting.length > 0 && this.inFlight < this.controller.limit) {
+			const now = this.clock.now();
+			if (now < this.nextStartAt) {
+				this.tick(this.nextStartAt - now);
+				return;
+			}
 			const waiter = this.waiting.shift() as Waiter;
 			this.inFlight++;
-			waiter.admit();
+			this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+			this.nextStartAt = now + this.controller.startSpacingMs;
+			waiter.admit(this.inFlight);
 		}
+	}
+
+	private tick(ms: number): void {
+		if (this.ticking) return;
+		this.ticking = true;
+		void this.clock.sleep(ms).then(
+			() => {
+				this.ticking = false;
+				this.pump();
+			},
+			() => {
+				this.ticking = false;
+			},
+		);
 	}
 }
 
