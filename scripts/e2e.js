@@ -70,6 +70,8 @@ const state = {
 	exampleWorkflows: /** @type {any[]} */ ([]),
 	/** agent example id → the workflow that runs its first Dreamlook tool without an LLM */
 	toolRunners: /** @type {Record<string, any>} */ ({}),
+	/** examples/wait-by-callback.json: its file and two copies started by a webhook */
+	waitByCallback: /** @type {any} */ (null),
 	/** trigger workflows to publish, per poll-scheduler mode: [{id, saveDir?, file?}] */
 	triggerSets: /** @type {{classic: any[], durable: any[]}} */ ({ classic: [], durable: [] }),
 };
@@ -213,6 +215,14 @@ async function caseSetup() {
 		});
 		fs.mkdirSync(path.join(FILES_DIR, wf.id), { recursive: true }); // the Write node needs the folder
 		state.exampleWorkflows.push({ file, wf: prepared });
+		if (isWaitByCallbackExample(prepared)) {
+			state.waitByCallback = {
+				file,
+				main: webhookStartedCopy(prepared, { id: 'e2eWaitCallbk01', path: 'e2e-wait-by-callback' }),
+				lost: webhookStartedCopy(prepared, { id: 'e2eWaitCallbk02', path: 'e2e-wait-lost-callback', limitSeconds: 5 }),
+			};
+			workflows.push(state.waitByCallback.main.wf, state.waitByCallback.lost.wf);
+		}
 		if (isAgentExample(prepared)) {
 			const runner = toolExecutorWorkflow(prepared);
 			state.toolRunners[wf.id] = runner;
@@ -385,6 +395,33 @@ async function caseExample(entry) {
 }
 
 /** An example built around an AI Agent with Dreamlook tools (no Manual Trigger: it needs an LLM to run). */
+/** An example that pauses in n8n's Wait node until a webhook call (Dreamlook's callback) resumes it. */
+function isWaitByCallbackExample(wf) {
+	return wf.nodes.some((n) => n.type === 'n8n-nodes-base.wait' && n.parameters?.resume === 'webhook');
+}
+
+/**
+ * The example started by a production Webhook instead of its Manual Trigger (same node name), so that
+ * `n8n start` runs it and can be restarted while it waits; limitSeconds shortens the Wait's limit.
+ */
+function webhookStartedCopy(example, { id, path: webhookPath, limitSeconds }) {
+	const wf = JSON.parse(JSON.stringify(example));
+	Object.assign(wf, { id, name: `${example.name} (e2e ${id})` });
+	const trigger = wf.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+	assert(trigger, `${example.name}: no Manual Trigger to replace`);
+	Object.assign(trigger, {
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'onReceived', options: {} },
+		webhookId: require('node:crypto').randomUUID(),
+	});
+	if (limitSeconds) {
+		const wait = wf.nodes.find((n) => n.type === 'n8n-nodes-base.wait');
+		Object.assign(wait.parameters, { limitWaitTime: true, limitType: 'afterTimeInterval', resumeAmount: limitSeconds, resumeUnit: 'seconds' });
+	}
+	return { id, path: webhookPath, wf };
+}
+
 function isAgentExample(wf) {
 	return wf.nodes.some((n) => n.type === wt.DREAMLOOK_TOOL) && !wt.startsWithManualTrigger(wf);
 }
@@ -844,6 +881,109 @@ async function caseInstantTrigger() {
 	}
 }
 
+const WAIT_EXAMPLE_NODES = { get: 'Get Trained Job', generate: 'Generate with Checkpoint', notFinished: 'Training Not Finished' };
+
+/**
+ * examples/wait-by-callback.json, started by a webhook in `n8n start`: Train Model sends its job with
+ * Callback URL = $execution.resumeUrl, the execution waits in n8n's Wait node, Dreamlook's callback
+ * resumes it, Get Trained Job reads the job with the key, and the trained model generates images.
+ * Three runs: (1) an early call at creation meets the still-running execution (409) and the real
+ * callback resumes it; (2) n8n is restarted while the execution waits, the callback comes after;
+ * (3) the callback is lost and the wait limit (5 s in this copy) resumes it: the job is read all the same.
+ */
+async function caseWaitByCallback() {
+	needSetup();
+	const fake = state.fake;
+	const w = state.waitByCallback;
+	for (const id of [w.main.id, w.lost.id]) {
+		const pub = await rt.runN8n(['publish:workflow', `--id=${id}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+		assert(pub.code === 0, `publish:workflow ${id} failed: ${(pub.stdout + pub.stderr).slice(-2000)}`);
+	}
+	const [port, broker] = await freePorts();
+	// the resume URL's base, as behind a reverse proxy
+	const env = { ...N8N_ENV, WEBHOOK_URL: `http://127.0.0.1:${port}/` };
+	const start = async (logName) => {
+		const server = await rt.startN8n({ port, brokerPort: broker, userFolder: USER_FOLDER, env, logFile: path.join(WORK, logName) });
+		state.servers.push(server);
+		return server;
+	};
+	let n8n = await start('n8n-wait.log');
+	const executionsOf = async (id, node = WAIT_EXAMPLE_NODES.get) => (await readDb(id, node)).executions;
+	const untilTrue = async (what, timeoutMs, fn) => {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const value = await fn();
+			if (value) return value;
+			if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+			await rt.sleep(1000);
+		}
+	};
+	const run = async (label, copy, callbacks, { whileWaiting } = {}) => {
+		fake.setOptions({ callbacks });
+		const before = (await executionsOf(copy.id)).map((e) => e.id);
+		const jobsBefore = new Set(fake.jobs().map((j) => j.job_id));
+		await untilTrue(`${label}: the start webhook`, 90_000, async () => {
+			const res = await fetch(`http://127.0.0.1:${port}/webhook/${copy.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).catch(() => null);
+			return res?.status === 200; // 404 until the workflow is active: nothing started then
+		});
+		const execution = async () => (await executionsOf(copy.id)).find((e) => !before.includes(e.id));
+		if (whileWaiting) {
+			await untilTrue(`${label}: the execution saved as waiting`, 60_000, async () => (await execution())?.status === 'waiting');
+			await whileWaiting();
+		}
+		const done = await untilTrue(`${label}: the execution finished`, 180_000, async () => {
+			const e = await execution();
+			return e && !['new', 'running', 'waiting'].includes(e.status) ? e : null;
+		});
+		const trainings = fake.jobs().filter((j) => !jobsBefore.has(j.job_id) && String(j.job_id).startsWith('db_'));
+		assert(trainings.length === 1, `${label}: ${trainings.length} training jobs created, expected 1`);
+		const training = trainings[0].job_id;
+		assert(done.status === 'success', `${label}: execution ${done.id} ended ${done.status}: ${done.error}`);
+		assert(done.items.length === 1 && done.items[0].job_id === training && done.items[0].state === 'success', `${label}: Get Trained Job output ${JSON.stringify(done.items)}, expected ${training} in state success`);
+		assert(done.ranNodes.includes(WAIT_EXAMPLE_NODES.generate) && !done.ranNodes.includes(WAIT_EXAMPLE_NODES.notFinished), `${label}: nodes run ${done.ranNodes.join(', ')}`);
+		const generated = (await executionsOf(copy.id, WAIT_EXAMPLE_NODES.generate)).find((e) => e.id === done.id);
+		assert(generated.items.length === 1 && generated.items[0].state === 'success' && generated.items[0].binary.length === 2, `${label}: Generate with Checkpoint output ${JSON.stringify(generated.items)}, expected 2 images`);
+		const sent = fake.callbacks.filter((c) => c.job_id === training);
+		return { training, execution: done.id, sent };
+	};
+	try {
+		// 1. an early call at creation: the execution is still running (409), the real callback resumes it
+		const early = await run('early call', w.main, { copies: 1, delayMs: 0, jitterMs: 0, early: true });
+		assert(early.sent.every((c) => /\/webhook-waiting\//.test(c.url)), `the training's Callback URL is not the execution's resume URL: ${early.sent.map((c) => c.url).join(', ')}`);
+		// The early call comes while Train Model still runs: n8n refuses it (409 in 2.x, 500 in 1.123) and
+		// the finished job's call resumes the execution; or, should it arrive just after the pause was
+		// saved, it resumes the execution and Get Trained Job waits for the job. Either way one resumes.
+		const earlyCall = early.sent.find((c) => c.state === 'queued');
+		const finalCall = early.sent.find((c) => c.state === 'success');
+		const answers = JSON.stringify(early.sent.map((c) => [c.state, c.status]));
+		assert(earlyCall && finalCall, `expected an early and a final call, the fake sent ${answers}`);
+		assert([earlyCall, finalCall].filter((c) => c.status === 200).length === 1, `expected exactly one call to resume the execution: ${answers}`);
+		log(`  early call: ${early.training}, callbacks answered ${answers} (${earlyCall.status === 200 ? 'the early call resumed it, Get Trained Job waited' : 'the early call refused, the final one resumed it'}), execution ${early.execution} success with 2 images`);
+
+		// 2. n8n restarted while the execution waits; the callback arrives after the restart
+		const restarted = await run('restart while waiting', w.main, { copies: 1, delayMs: 40_000, jitterMs: 0, early: false }, {
+			whileWaiting: async () => {
+				await n8n.stop();
+				n8n = await start('n8n-wait-restarted.log');
+			},
+		});
+		assert(restarted.sent.length === 1 && restarted.sent[0].status === 200, `callback after the restart: ${JSON.stringify(restarted.sent.map((c) => [c.status, c.error]))}`);
+		log(`  restart while waiting: ${restarted.training}, callback after the restart answered 200, execution ${restarted.execution} success`);
+
+		// 3. the callback is lost: the wait limit (5 s here) resumes the execution, the job is read all the same
+		const lost = await run('lost callback', w.lost, { copies: 0, delayMs: 0, jitterMs: 0, early: false });
+		assert(lost.sent.length === 0, `a callback was sent although the fake was told to lose it: ${JSON.stringify(lost.sent)}`);
+		log(`  lost callback: ${lost.training}, no callback, resumed by the wait limit, execution ${lost.execution} success`);
+	} finally {
+		fake.setOptions({ callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false } });
+		await n8n.stop();
+		for (const id of [w.main.id, w.lost.id]) {
+			const r = await rt.runN8n(['unpublish:workflow', `--id=${id}`], { userFolder: USER_FOLDER, env: N8N_ENV });
+			if (r.code !== 0) log(`  unpublish:workflow ${id} failed: ${(r.stdout + r.stderr).slice(-500)}`);
+		}
+	}
+}
+
 const CREATOR_DESCRIPTION = 'Generate images with Stable Diffusion and train DreamBooth models on dreamlook.ai';
 const CREATOR_ACTIONS = ['Create image job', 'Get job', 'List jobs', 'Create training job', 'Train a model and generate images with it', 'Download checkpoint'];
 const CREATOR_TRIGGERS = ['On job succeeded', 'On job failed'];
@@ -1058,7 +1198,7 @@ async function main() {
 				throw new Error('no examples/*.json');
 			});
 		}
-		for (const entry of state.exampleWorkflows.filter((e) => !wt.usesTrigger(e.wf) && !isAgentExample(e.wf))) {
+		for (const entry of state.exampleWorkflows.filter((e) => !wt.usesTrigger(e.wf) && !isAgentExample(e.wf) && !isWaitByCallbackExample(e.wf))) {
 			await runCase(`example: ${entry.file}`, 300_000, () => caseExample(entry));
 		}
 		for (const entry of state.exampleWorkflows.filter((e) => isAgentExample(e.wf))) {
@@ -1072,6 +1212,9 @@ async function main() {
 		const triggerExamples = state.exampleWorkflows.filter((e) => wt.usesTrigger(e.wf)).map((e) => ` + example ${e.file}`).join('');
 		await runCase(`trigger: published workflow${triggerExamples}, each finished job in exactly one execution, across an n8n restart (classic poll scheduler)`, 420_000, () => caseTrigger({ durable: false }));
 		await runCase(`trigger: the same under n8n's durable poll cursors (N8N_POLLER_DURABLE_CURSORS_ENABLED and the scheduler chain)`, 540_000, () => caseTrigger({ durable: true }));
+		if (state.waitByCallback) {
+			await runCase(`example: ${state.waitByCallback.file}: the execution waits in n8n's Wait node and is resumed by Dreamlook's callback (an early call at creation, a callback after an n8n restart, a lost callback picked up at the wait limit)`, 540_000, caseWaitByCallback);
+		}
 		await runCase('instant trigger: real callbacks (duplicated, reordered, early) start one execution per finished job; forged calls start none; a duplicate after an n8n restart starts none', 300_000, caseInstantTrigger);
 		await runCase('editor: nodes render with icons, no console errors, screenshot', 240_000, caseEditor);
 	} finally {

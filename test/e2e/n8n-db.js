@@ -2,7 +2,8 @@
 // Reads what n8n itself stored, straight from its SQLite database. Run with the provisioned
 // Node 24 (it loads n8n's own sqlite3 and flatted modules):
 //   node24 test/e2e/n8n-db.js <database.sqlite> <workflowId> <triggerNodeName>
-// Prints one JSON object: { executions: [{id, status, mode, finished, jobIds}], staticData, pollerCursors }.
+// Prints one JSON object: { executions: [{id, status, mode, finished, jobIds, items, ranNodes, error}], staticData,
+// pollerCursors }: jobIds and items ({job_id, state, binary keys}) are what the named node output.
 'use strict';
 
 const path = require('node:path');
@@ -31,6 +32,8 @@ const all = (sql, params) =>
 	);
 	const executions = rows.map((row) => {
 		let jobIds = [];
+		let items = [];
+		let ranNodes = [];
 		let error = null;
 		try {
 			const data = row.data ? parse(row.data) : null;
@@ -38,13 +41,15 @@ const all = (sql, params) =>
 			for (const run of runs) {
 				for (const item of run?.data?.main?.[0] ?? []) {
 					if (item?.json?.job_id) jobIds.push(String(item.json.job_id));
+					items.push({ job_id: item?.json?.job_id ?? null, state: item?.json?.state ?? null, binary: Object.keys(item?.binary ?? {}) });
 				}
 			}
+			ranNodes = Object.keys(data?.resultData?.runData ?? {});
 			error = data?.resultData?.error?.message ?? null;
 		} catch (e) {
 			error = `could not read execution data: ${e.message}`;
 		}
-		return { id: row.id, status: row.status, mode: row.mode, finished: Boolean(row.finished), jobIds, error };
+		return { id: row.id, status: row.status, mode: row.mode, finished: Boolean(row.finished), jobIds, items, ranNodes, error };
 	});
 	const [wf] = await all('SELECT staticData, active FROM workflow_entity WHERE id = ?', [workflowId]);
 	let staticData = null;

@@ -28,7 +28,8 @@ function placeholdersOf(wf) {
  *   pollIntervalSeconds?: number, setValues?: Record<string, string>}} o
  *   credential: point every Dreamlook node (and trigger) at this credential;
  *   replacements: @@NAME@@ -> value (JSON-string-escaped);
- *   pollIntervalSeconds: override Options → Poll Interval of create operations (fast fake API);
+ *   pollIntervalSeconds: override the Poll Interval of create operations and of Job → Get with Wait for
+ *   Completion (fast fake API);
  *   setValues: Set-node assignments by name -> new value;
  *   textReplacements: literal text -> new text anywhere in the workflow (e.g. the examples' output
  *   folder EXAMPLE_OUTPUT_FOLDER).
@@ -50,6 +51,9 @@ function prepareWorkflow(wf, { credential, replacements = {}, pollIntervalSecond
 		}
 		if (pollIntervalSeconds && (node.type === DREAMLOOK_NODE || node.type === DREAMLOOK_TOOL) && node.parameters?.operation === 'create') {
 			node.parameters.options = { ...(node.parameters.options ?? {}), pollInterval: pollIntervalSeconds };
+		}
+		if (pollIntervalSeconds && node.type === DREAMLOOK_NODE && node.parameters?.operation === 'get' && node.parameters?.waitForCompletion) {
+			node.parameters.waitOptions = { ...(node.parameters.waitOptions ?? {}), pollInterval: pollIntervalSeconds };
 		}
 		const assignments = node.type === 'n8n-nodes-base.set' ? node.parameters?.assignments?.assignments : null;
 		if (Array.isArray(assignments)) {

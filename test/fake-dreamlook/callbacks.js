@@ -66,10 +66,11 @@ class CallbackDispatcher {
 		this.deliver(job, this.serialize(job));
 	}
 
-	/** The callback of a finished job, as many copies as options.callbacks.copies. @param {import('./jobs.js').Job} job */
+	/** The callback of a finished job, as many copies as options.callbacks.copies (0: none, a lost callback). @param {import('./jobs.js').Job} job */
 	send(job) {
 		const body = this.serialize(job);
-		const copies = Math.max(1, Math.floor(this.delivery().copies ?? 1));
+		// copies: 0 is a callback Dreamlook never sends (lost on the way)
+		const copies = Math.max(0, Math.floor(this.delivery().copies ?? 1));
 		for (let i = 0; i < copies; i++) this.deliver(job, body);
 	}
 

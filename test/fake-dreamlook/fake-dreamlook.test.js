@@ -553,6 +553,20 @@ describe('fake dreamlook', () => {
 			expect(fake.callbacks).toEqual([expect.objectContaining({ url: receiverUrl, job_id: json.job_id, status: 200, state: 'success' })]);
 		});
 
+		test('copies: 0 is a lost callback: the job finishes, nothing is sent', async () => {
+			fake.setOptions({ callbacks: { copies: 0, delayMs: 0, jitterMs: 0, early: false } });
+			try {
+				const job = fake.createJob({ callback: receiverUrl });
+				fake.finishJob(job.job_id, 'success');
+				await fake.callbacksSettled();
+				expect(fake.getJob(job.job_id).state).toBe('success');
+				expect(received).toHaveLength(0);
+				expect(fake.callbacks).toHaveLength(0);
+			} finally {
+				fake.setOptions({ callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false } });
+			}
+		});
+
 		test('fires on failure forced by finishJob; a dead target is only logged', async () => {
 			const job = fake.createJob({ callback: receiverUrl });
 			fake.finishJob(job.job_id, 'failure', { failure_reason: 'oops' });

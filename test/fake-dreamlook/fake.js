@@ -48,7 +48,8 @@ const DEFAULT_OPTIONS = {
 	/**
 	 * How callbacks are delivered: each one `copies` times (duplicates), after `delayMs` plus a
 	 * random 0..`jitterMs` per copy (so callbacks of several jobs arrive reordered), and with
-	 * `early` one premature call when the job is created (the job is still queued then).
+	 * `early` one premature call when the job is created (the job is still queued then);
+	 * `copies: 0` sends none (a callback lost on the way).
 	 */
 	callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false },
 	quiet: false,

@@ -54,6 +54,33 @@ describe('Job → Get', () => {
 		expect(item.json.lora_checkpoint_ids).toHaveLength(1);
 		expect(requestsTo(fake, 'GET', `/jobs/dreambooth/${job.job_id}`)).toHaveLength(1);
 	});
+
+	describe('Wait for Completion', () => {
+		const get = (jobId, extra = {}) => ({ resource: 'job', operation: 'get', jobId, jobType: 'fromJobId', simplify: true, ...extra });
+
+		it('waits for a running job, then downloads its images; without it the job is returned as it is now', async () => {
+			const job = fake.createJob({ type: 'image-gen', body: { prompt: 'x', num_samples: 2 } });
+			const now = await runDreamlook(fake, get(job.job_id));
+			expect(now.outputOf(NODE_NAME)[0].json.state).not.toBe('success');
+			const waited = await runDreamlook(fake, get(job.job_id, { waitForCompletion: true, waitOptions: { pollInterval: 0.1, timeout: 20 }, downloadImages: true }));
+			expect(waited.error).toBeUndefined();
+			const [item] = waited.outputOf(NODE_NAME);
+			expect(item.json).toMatchObject({ job_id: job.job_id, state: 'success' });
+			expect(Object.keys(item.binary)).toEqual(['data_0', 'data_1']);
+			expect(requestsTo(fake, 'GET', `/jobs/image-gen/${job.job_id}`).length).toBeGreaterThan(2);
+		});
+
+		it('a job that does not finish within the Timeout fails its item naming the job; a finished job costs one GET', async () => {
+			const stuck = fake.createJob({ type: 'image-gen', queuedMs: 1e9, runningMs: 1e9 });
+			const result = await runDreamlook(fake, get(stuck.job_id, { waitForCompletion: true, waitOptions: { pollInterval: 0.1, timeout: 0.5 } }));
+			expect(result.error?.message).toMatch(new RegExp(`${stuck.job_id} did not finish within`));
+			const done = fake.createJob({ type: 'image-gen' });
+			fake.finishJob(done.job_id, 'failure', { failure_reason: 'nsfw' });
+			const failed = await runDreamlook(fake, get(done.job_id, { waitForCompletion: true }));
+			expect(failed.outputOf(NODE_NAME)[0].json.state).toBe('failure');
+			expect(requestsTo(fake, 'GET', `/jobs/image-gen/${done.job_id}`)).toHaveLength(1);
+		});
+	});
 });
 
 describe('Job → Get Many', () => {

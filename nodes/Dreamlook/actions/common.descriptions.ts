@@ -179,7 +179,7 @@ export function callbackField(): INodeProperties {
 		default: '',
 		placeholder: 'https://your-n8n/webhook/…/dreamlook',
 		description:
-			'Dreamlook POSTs the finished job to this URL. To start another workflow when the job ends, paste the Production URL of a Dreamlook Instant Trigger here (n8n must be reachable from the internet).',
+			'Dreamlook POSTs the finished job to this URL (n8n must be reachable from the internet). To start another workflow when the job ends, paste the Production URL of a Dreamlook Instant Trigger. To pause this execution until then, use {{ $execution.resumeUrl }} with a Wait node (On Webhook Call) followed by Job → Get.',
 	};
 }
 

@@ -1,6 +1,6 @@
 import type { IBinaryKeyData, IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
-import type { JobTypeKey } from '../../api/contract';
+import { isFinishedState, type JobTypeKey } from '../../api/contract';
 import { downloadImages } from '../../shared/binary';
 import { type CheckpointChoice, checkpointJson, DEFAULT_MAX_CHECKPOINT_MB, downloadCheckpoints, selectCheckpoints } from '../../shared/checkpoints';
 import { mapWithConcurrency } from '../../shared/concurrency';
@@ -8,14 +8,17 @@ import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
 import { isToolMode, toolJson } from '../../shared/toolMode';
 import { InputChecker } from '../../shared/validate';
+import { waitForJobs } from '../../shared/waitForJobs';
 import { getJob } from '../../transport/jobs';
-import { simplifyField } from '../common.descriptions';
+import { simplifyField, waitForCompletionField } from '../common.descriptions';
 import { FROM_JOB_ID, jobTypeOptions, resolveJobType } from './jobType';
 
 const show = { resource: ['job'], operation: ['get'] };
 const CONCURRENCY = 10;
 const DEFAULT_DOWNLOAD_SECONDS = 300;
 const DEFAULT_CHECKPOINT_SECONDS = 1800;
+const DEFAULT_WAIT_INTERVAL_SECONDS = 10;
+const DEFAULT_WAIT_TIMEOUT_SECONDS = 3600;
 const TRAINING_TYPES: JobTypeKey[] = ['dreambooth', 'dreamboothImageGen'];
 
 export const description: INodeProperties[] = [
@@ -37,6 +40,37 @@ export const description: INodeProperties[] = [
 		default: 'fromJobId',
 		description: 'From Job ID reads the type from the ID prefix (ig_, db_, dbig_)',
 		displayOptions: { show },
+	},
+	{
+		...waitForCompletionField(show, 'it then (a job created elsewhere, or after n8n\'s Wait node resumed early)'),
+		description:
+			'Whether to wait, when the job has not finished yet, until it has (checking every Poll Interval, up to the Timeout). Off: return the job as it is now. May differ per item.',
+	},
+	{
+		displayName: 'Wait Options',
+		name: 'waitOptions',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { ...show, waitForCompletion: [true] } },
+		options: [
+			{
+				displayName: 'Poll Interval (Seconds)',
+				name: 'pollInterval',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_WAIT_INTERVAL_SECONDS,
+				description: 'How often to check the job while it runs',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_WAIT_TIMEOUT_SECONDS,
+				description: 'How long to wait at most; a job still running then fails its item (the job itself goes on)',
+			},
+		],
 	},
 	simplifyField(show),
 	{
@@ -136,15 +170,33 @@ function downloadSettingsOf(ctx: IExecuteFunctions, itemIndex: number, startedAt
 	};
 }
 
-async function getOne(ctx: IExecuteFunctions, itemIndex: number, startedAt: number): Promise<ItemOutcome> {
+async function getOne(ctx: IExecuteFunctions, itemIndex: number, nodeStartedAt: number): Promise<ItemOutcome> {
+	let startedAt = nodeStartedAt;
 	const check = new InputChecker(ctx.getNode(), itemIndex);
 	const jobId = check.jobId(ctx.getNodeParameter('jobId', itemIndex));
 	const choice = ctx.getNodeParameter('jobType', itemIndex) as string;
 	const type = resolveJobType(choice, jobId);
 	if (choice !== FROM_JOB_ID) check.jobId(jobId, type);
-	const job = await getJob(ctx, type, jobId, itemIndex);
-	// As an AI agent's tool: JSON only (image URLs and their expiry), never binary.
+	let job = await getJob(ctx, type, jobId, itemIndex);
+	// As an AI agent's tool: JSON only (image URLs and their expiry), never binary, and no waiting.
 	if (isToolMode(ctx)) return { json: toolJson(job) };
+	const wait = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', itemIndex, false), false);
+	if (wait && !isFinishedState(job.state)) {
+		const waitOptions = ctx.getNodeParameter('waitOptions', itemIndex, {}) as IDataObject;
+		const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
+		const outcome = (
+			await waitForJobs(ctx, [{ itemIndex, type, jobId }], {
+				timeoutMs: positive(waitOptions.timeout, DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000,
+				intervalMs: positive(waitOptions.pollInterval, DEFAULT_WAIT_INTERVAL_SECONDS) * 1000,
+				concurrency: 1,
+				batch: false,
+			})
+		).get(itemIndex);
+		if (outcome === undefined || outcome instanceof Error) throw outcome ?? new Error(`No outcome for job ${jobId}`);
+		job = outcome;
+		// the download time limits count from the end of the wait
+		startedAt = Date.now();
+	}
 	const json = jobToJson(job, check.boolean('Simplify', ctx.getNodeParameter('simplify', itemIndex, true), true));
 	const wantsImages = check.boolean('Download Images', ctx.getNodeParameter('downloadImages', itemIndex, false));
 	const wantsCheckpoints = check.boolean('Download Checkpoints', ctx.getNodeParameter('downloadCheckpoints', itemIndex, false));
