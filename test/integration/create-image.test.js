@@ -74,6 +74,27 @@ describe('Image → Create in a workflow', () => {
 		expect(post.body.base_model).toBeUndefined();
 	});
 
+	describe('a Callback URL Dreamlook cannot reach', () => {
+		const local = 'http://localhost:5678/webhook-waiting/17?signature=abc';
+
+		it('fails before any request when the API is on the internet and the callback on this machine', async () => {
+			// the check needs no request: the Base URL below is never contacted
+			const result = await runDreamlook(fake, imageParameters({ waitForCompletion: false, additionalFields: { callbackUrl: local } }), { baseUrl: 'https://api.dreamlook.ai' });
+			expect(result.error?.message).toBe('Dreamlook cannot reach the Callback URL: localhost is this machine or a private network (Callback URL)');
+			expect(result.error?.description).toMatch(/WEBHOOK_URL.*Nothing was sent to Dreamlook/);
+			const privateNet = await runDreamlook(fake, imageParameters({ waitForCompletion: false, additionalFields: { callbackUrl: 'http://192.168.1.20:5678/webhook/x/dreamlook' } }), { baseUrl: 'https://api.dreamlook.ai', continueOnFail: true });
+			expect(privateNet.outputOf(NODE_NAME)[0].json.error).toMatch(/192\.168\.1\.20 is this machine or a private network/);
+		});
+
+		it('is sent when the API is local too (the fake, a local proxy), and a public callback always is', async () => {
+			const result = await runDreamlook(fake, imageParameters({ waitForCompletion: false, additionalFields: { callbackUrl: local } }));
+			expect(result.error).toBeUndefined();
+			expect(fake.getJob(result.outputOf(NODE_NAME)[0].json.job_id).config.callback).toBe(local);
+			const pub = await runDreamlook(fake, imageParameters({ waitForCompletion: false, additionalFields: { callbackUrl: 'https://n8n.example.com/webhook/x/dreamlook' } }));
+			expect(pub.error).toBeUndefined();
+		});
+	});
+
 	it('answers a dry run without waiting and without a stored job', async () => {
 		const result = await runDreamlook(fake, imageParameters({ additionalFields: { dryRun: true } }));
 		const [item] = result.outputOf(NODE_NAME);

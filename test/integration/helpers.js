@@ -24,8 +24,8 @@ function resetFake(fake) {
 	fake.setOptions({ timing: FAST_TIMING });
 }
 
-function credentialsFor(fake, apiKey = DEFAULT_API_KEY) {
-	return { dreamlookApi: { id: '1', name: 'Dreamlook account', data: { apiKey, baseUrl: fake.url } } };
+function credentialsFor(fake, apiKey = DEFAULT_API_KEY, baseUrl = fake.url) {
+	return { dreamlookApi: { id: '1', name: 'Dreamlook account', data: { apiKey, baseUrl } } };
 }
 
 /**
@@ -105,7 +105,7 @@ async function runFixture(fake, workflow, options = {}) {
 	return await runWorkflow({
 		nodeTypes: { [NODE_TYPE]: Dreamlook },
 		credentialTypes: { dreamlookApi: DreamlookApi },
-		credentials: credentialsFor(fake, options.apiKey),
+		credentials: credentialsFor(fake, options.apiKey, options.baseUrl),
 		nodes: workflow.nodes,
 		connections: workflow.connections,
 		inputItems: options.inputItems,

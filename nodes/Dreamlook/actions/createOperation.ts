@@ -8,6 +8,7 @@ import { NodeOperationError } from 'n8n-workflow';
 
 import { type DreamlookJob, jobNoun, JOB_TYPES, type JobTypeKey } from '../api/contract';
 import { downloadImages } from '../shared/binary';
+import { unreachableCallback } from '../shared/callbackUrl';
 import { checkpointJson, downloadCheckpoints, selectCheckpoints } from '../shared/checkpoints';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../shared/itemResults';
@@ -15,6 +16,7 @@ import { failureReason, failureText } from '../shared/output';
 import { createOnce } from '../shared/retrySafeCreate';
 import { setUpConcurrency } from '../shared/runConcurrency';
 import { waitForJobs } from '../shared/waitForJobs';
+import { getConnection } from '../transport/request';
 import { type ItemSettings, jobOutput, readItemSettings, readRunOptions } from './createSettings';
 
 /** What distinguishes one create operation from another; the rest is this pipeline. */
@@ -71,6 +73,25 @@ function failFast(ctx: IExecuteFunctions, error: Error, itemIndex: number, creat
 	return error;
 }
 
+/**
+ * A Callback URL Dreamlook cannot call (this machine, a private network) fails its item before any
+ * request: the job would run and the workflow would wait for a call that never comes.
+ */
+async function refuseUnreachableCallbacks(ctx: IExecuteFunctions, bodies: Array<IDataObject | undefined>, outcomes: ItemOutcome[]): Promise<void> {
+	if (!bodies.some((body) => typeof body?.callback === 'string')) return;
+	const { baseUrl } = await getConnection(ctx);
+	bodies.forEach((body, itemIndex) => {
+		const problem = typeof body?.callback === 'string' ? unreachableCallback(body.callback, baseUrl) : undefined;
+		if (!problem) return;
+		bodies[itemIndex] = undefined;
+		outcomes[itemIndex] = new NodeOperationError(ctx.getNode(), `${problem} (Callback URL)`, {
+			itemIndex,
+			description:
+				"Dreamlook calls the Callback URL from the internet. Set n8n's WEBHOOK_URL to the public address n8n is reached at (then {{ $execution.resumeUrl }} and trigger URLs use it), or enter a public URL; without one, leave Callback URL empty and use Wait for Completion or the polling Dreamlook Trigger. Nothing was sent to Dreamlook.",
+		});
+	});
+}
+
 /** Reads the shared create fields (wait, download, simplify per item; options per run) and runs the pipeline. */
 export async function executeCreateOperation(
 	ctx: IExecuteFunctions,
@@ -93,6 +114,7 @@ export async function executeCreateOperation(
 			outcomes[itemIndex] = error as Error;
 		}
 	}
+	await refuseUnreachableCallbacks(ctx, bodies, outcomes);
 	const firstInvalid = outcomes.find((outcome) => outcome instanceof Error);
 	if (firstInvalid && !ctx.continueOnFail()) throw firstInvalid;
 
