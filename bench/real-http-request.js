@@ -4,11 +4,11 @@
 // Code (N items, each with its /image_gen body) → HTTP Request POST /image_gen with Retry On Fail
 // (3 tries, 1 s apart), run with `n8n execute`. Used by bench/money.js when the runtime exists.
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { ROOT, imageGenBody } = require('./lib');
 
 const rt = require(path.join(ROOT, 'scripts', 'n8n-runtime.js'));
+const { freePort } = require(path.join(ROOT, 'test', 'e2e', 'runner.js'));
 const USER_FOLDER = path.join(ROOT, 'node_modules', '.cache', 'n8n-nodes-dreamlook-bench', 'n8n-user');
 const HTTP_REQUEST_TYPE_VERSION = 4.2;
 
@@ -16,17 +16,6 @@ function available() {
 	return rt.isInstalled();
 }
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 function workflow(id, { items, url, apiKey, retry }) {
 	const bodies = Array.from({ length: items }, (_, i) => imageGenBody(i));

@@ -6,11 +6,11 @@
 // (N items) → node, run with `n8n execute --rawOutput`. The time compared is the node's own
 // executionTime from n8n's run data (n8n's start-up is not part of it). Used by bench/create.js.
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { ROOT, imageGenBody, snapshotDir } = require('./lib');
 
 const rt = require(path.join(ROOT, 'scripts', 'n8n-runtime.js'));
+const { freePort } = require(path.join(ROOT, 'test', 'e2e', 'runner.js'));
 const setup = require(path.join(ROOT, 'test', 'e2e', 'n8n-setup.js'));
 
 const USER_FOLDER = path.join(ROOT, 'node_modules', '.cache', 'n8n-nodes-dreamlook-bench', 'n8n-create-user');
@@ -21,17 +21,6 @@ function available() {
 	return rt.isInstalled();
 }
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 /** The compiled snapshot as an installed community package (package.json without dev/peer deps, dist/, icons). */
 function installSnapshot() {
