@@ -2,7 +2,7 @@
 // End-to-end test in n8n's queue mode (issue #11): PostgreSQL + Redis, one `n8n start` main and
 // two `n8n worker` processes sharing the packed package, binary data in the database.
 //
-//   node scripts/e2e-queue.js [--only create,legacy,durable] [--no-build] [--keep]
+//   node scripts/e2e-queue.js [--only create,legacy,durable,wait] [--no-build] [--keep]
 //
 // Cases:
 //   create   50 items of Create Image Job (Wait + Download) from 10 webhook calls, run by both
@@ -12,6 +12,9 @@
 //            worker running a trigger execution is SIGKILLed and the main restarted in the middle;
 //            every job must be in exactly one execution (read from n8n's PostgreSQL). Once with
 //            n8n's legacy poll scheduling, once with the durable scheduler and poll cursors.
+//   wait     examples/wait-by-callback.json started by a webhook: the execution waits in n8n's Wait
+//            node (saved `waiting`), both workers are SIGKILLed and the main restarted, the fake's
+//            delayed callback resumes it on a new worker; a lost callback is picked up at the limit.
 //
 // Services: see test/e2e/queue-services.js (uses 127.0.0.1:5432 / 6379 when they answer, else
 // starts them; leaves them as found). Work dir: .e2e/queue (git-ignored). Uses the n8n runtime of
@@ -119,8 +122,9 @@ function outputSince(proc, mark) {
 	return proc.output().slice(mark);
 }
 
-async function startMain(instance, label) {
-	const port = await services.freePort();
+/** port: the main's port (a restarted main keeps it, so the resume URLs handed out stay valid). */
+async function startMain(instance, label, { port } = {}) {
+	port = port ?? (await services.freePort());
 	const broker = await services.freePort();
 	const t0 = Date.now();
 	const main = await rt.startN8n({
@@ -502,6 +506,143 @@ async function caseTrigger(mode) {
 	}
 }
 
+const WAIT_EXAMPLE = path.join(PROJECT_DIR, 'examples', 'wait-by-callback.json');
+const WAIT_NODES = { get: 'Get Trained Job', generate: 'Generate with Checkpoint', notFinished: 'Training Not Finished' };
+/** After the training job ends: long enough for both workers and the main to be restarted first. */
+const WAIT_CALLBACK_DELAY_MS = Number(process.env.E2E_QUEUE_CALLBACK_DELAY_MS || 75_000);
+
+/** Items a node output in an execution's stored data (first output of each run). */
+function nodeItems(data, node) {
+	return (data?.resultData?.runData?.[node] ?? []).flatMap((r) => r?.data?.main?.[0] ?? []);
+}
+
+async function untilTrue(what, timeoutMs, fn, everyMs = 500) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await fn();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+		await rt.sleep(everyMs);
+	}
+}
+
+/**
+ * examples/wait-by-callback.json in queue mode, started by a production webhook (the single-process
+ * e2e runs the same copies): Train Model sends Callback URL = $execution.resumeUrl, the execution is
+ * saved `waiting` in n8n's Wait node; (1) both workers are SIGKILLed and the main restarted (same port)
+ * while it waits, then the fake's delayed callback resumes it and a new worker finishes it; (2) the
+ * callback is lost and the copy's 5 s wait limit resumes it (the main's wait tracker, every minute).
+ * Each run: success, Get Trained Job = the new training job in state success, Generate with Checkpoint
+ * 2 images stored in the database.
+ */
+async function caseWaitByCallback() {
+	if (!state.setupOk) throw new Error('setup failed');
+	const fake = state.fake;
+	const example = wt.prepareWorkflow(wt.readWorkflow(WAIT_EXAMPLE), { credential: GOOD_CRED, pollIntervalSeconds: 1 });
+	const copies = {
+		restart: wt.webhookStartedCopy(example, { id: 'e2eQWaitCallbk01', path: 'e2e-queue-wait-by-callback' }),
+		lost: wt.webhookStartedCopy(example, { id: 'e2eQWaitCallbk02', path: 'e2e-queue-wait-lost-callback', limitSeconds: 5 }),
+	};
+	const port = await services.freePort();
+	// $execution.resumeUrl is built on the worker that runs Train Model, from the worker's own
+	// WEBHOOK_URL: main and workers all get the main's address (as behind a proxy)
+	const webhookUrl = `http://127.0.0.1:${port}/`;
+	const instance = await prepareInstance('wait', [copies.restart.wf, copies.lost.wf], { modeEnv: { WEBHOOK_URL: webhookUrl } });
+	const procs = [];
+	const db = await pgdb.connect(instance.dbConfig);
+	const start = async (suffix) => {
+		const [w1, w2, m] = await Promise.all([startWorker(instance, `1${suffix}`), startWorker(instance, `2${suffix}`), startMain(instance, `1${suffix}`, { port })]);
+		procs.push(w1, w2, m);
+		return { workers: [w1, w2], main: m };
+	};
+	let n8n = await start('');
+	try {
+		const run = async (label, copy, callbacks, { whileWaiting } = {}) => {
+			fake.setOptions({ callbacks });
+			const before = new Set((await db.executions(copy.id)).map((e) => e.id));
+			const jobsBefore = new Set(fake.jobs().map((j) => j.job_id));
+			const t0 = Date.now();
+			await untilTrue(`${label}: the start webhook`, 60_000, async () => {
+				const r = await setup.request(`${n8n.main.url}/webhook/${copy.path}`, { method: 'POST', body: {} });
+				assert(r.status === 200 || r.status === 404, `${label}: the start webhook answered HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+				return r.status === 200; // 404 until the main has registered the production webhook: nothing started
+			});
+			const execution = async () => (await db.executions(copy.id)).find((e) => !before.has(e.id));
+			const waiting = await untilTrue(`${label}: the execution saved as waiting`, 60_000, async () => {
+				const e = await execution();
+				assert(!e || ['new', 'running', 'waiting'].includes(e.status), `${label}: execution ${e?.id} ended ${e?.status} before waiting: ${e?.error}`);
+				return e?.status === 'waiting' ? e : null;
+			});
+			const trainings = fake.jobs().filter((j) => !jobsBefore.has(j.job_id) && String(j.job_id).startsWith('db_'));
+			assert(trainings.length === 1, `${label}: ${trainings.length} training jobs created, expected 1`);
+			const training = trainings[0].job_id;
+			const callbackUrl = trainings[0].config?.callback;
+			assert(callbackUrl?.startsWith(`${webhookUrl}webhook-waiting/${waiting.id}`), `${label}: the training's Callback URL ${callbackUrl} is not execution ${waiting.id}'s resume URL at the main (${webhookUrl})`);
+			log(`  ${label}: execution ${waiting.id} waiting ${((Date.now() - t0) / 1000).toFixed(1)} s after the start webhook, training ${training}`);
+			const marks = new Map(n8n.workers.map((w) => [w, w.output().length])); // restarted workers start at 0
+			if (whileWaiting) await whileWaiting({ training, execution: waiting.id });
+			let callbackSeenAt = null;
+			const done = await untilTrue(`${label}: the execution finished`, WAIT_CALLBACK_DELAY_MS + 150_000, async () => {
+				if (!callbackSeenAt && fake.callbacks.some((c) => c.job_id === training)) callbackSeenAt = Date.now();
+				const e = await execution();
+				return e && !['new', 'running', 'waiting'].includes(e.status) ? e : null;
+			});
+			assert(done.status === 'success', `${label}: execution ${done.id} ended ${done.status}: ${done.error}`);
+			const got = nodeItems(done.data, WAIT_NODES.get);
+			assert(got.length === 1 && got[0].json.job_id === training && got[0].json.state === 'success', `${label}: Get Trained Job output ${JSON.stringify(got.map((i) => i.json)).slice(0, 500)}, expected ${training} in state success`);
+			const ran = Object.keys(done.data?.resultData?.runData ?? {});
+			assert(ran.includes(WAIT_NODES.generate) && !ran.includes(WAIT_NODES.notFinished), `${label}: nodes run ${ran.join(', ')}`);
+			const generated = nodeItems(done.data, WAIT_NODES.generate);
+			const binaries = Object.values(generated[0]?.binary ?? {});
+			assert(generated.length === 1 && generated[0].json.state === 'success' && binaries.length === 2, `${label}: Generate with Checkpoint output ${JSON.stringify(generated.map((i) => ({ ...i.json, binary: Object.keys(i.binary ?? {}) }))).slice(0, 500)}, expected 2 images`);
+			assert(binaries.every((b) => String(b.id).startsWith('database:')), `${label}: images stored as ${binaries.map((b) => b.id).join(', ')}, not in the database`);
+			const resumedBy = n8n.workers.filter((w) => startedExecutions(w, marks.get(w) ?? 0).includes(done.id)).map((w) => w.label);
+			assert(resumedBy.length === 1, `${label}: execution ${done.id} resumed on ${resumedBy.length} workers (${resumedBy.join(', ')}), expected 1`);
+			const sent = fake.callbacks.filter((c) => c.job_id === training);
+			const ended = new Date(done.stoppedAt).getTime();
+			return { training, execution: done.id, sent, resumedBy: resumedBy[0], endAfterCallbackMs: callbackSeenAt ? ended - callbackSeenAt : null, total: (ended - t0) / 1000 };
+		};
+
+		// 1. workers SIGKILLed and the main restarted while the execution waits; the callback comes after
+		let restartedAt = 0;
+		const restart = await run('restart while waiting', copies.restart, { copies: 1, delayMs: WAIT_CALLBACK_DELAY_MS, jitterMs: 0, early: false }, {
+			whileWaiting: async ({ training, execution }) => {
+				const t0 = Date.now();
+				for (const w of n8n.workers) rt.killGroup(w.child, 'SIGKILL');
+				await n8n.main.stop();
+				const mainExit = n8n.main.child.signalCode === 'SIGKILL' ? 'SIGKILL after 20 s' : `SIGTERM, exit ${n8n.main.child.exitCode ?? n8n.main.child.signalCode}`;
+				await stopAll(n8n.workers);
+				n8n = await start('-restarted');
+				restartedAt = Date.now();
+				const [e] = (await db.executions(copies.restart.id)).filter((x) => x.id === execution);
+				assert(e?.status === 'waiting', `execution ${execution} is ${e?.status} after the restart, expected waiting`);
+				assert(!fake.callbacks.some((c) => c.job_id === training), `the callback of ${training} came before the restart was over (${((restartedAt - t0) / 1000).toFixed(1)} s): raise E2E_QUEUE_CALLBACK_DELAY_MS`);
+				log(`  restart while waiting: both workers SIGKILLed, main stopped (${mainExit}), 2 workers + main up again on port ${port} in ${((restartedAt - t0) / 1000).toFixed(1)} s; execution ${execution} still waiting, no callback yet`);
+			},
+		});
+		const call = restart.sent;
+		assert(call.length === 1 && call[0].status === 200, `callback after the restart: ${JSON.stringify(call.map((c) => [c.status, c.error]))}`);
+		log(
+			`  restart while waiting: ${restart.training}'s callback answered 200 after the restart, execution ${restart.execution} resumed on ${restart.resumedBy} (a restarted worker), success with 2 images; ` +
+				`end ${(restart.endAfterCallbackMs / 1000).toFixed(1)} s after the callback, ${restart.total.toFixed(1)} s after the start webhook`,
+		);
+		assert(restartedAt > 0, 'the restart did not happen');
+
+		// 2. the callback is lost: the copy's 5 s wait limit resumes it (the main's wait tracker), the job is read all the same
+		const lost = await run('lost callback', copies.lost, { copies: 0, delayMs: 0, jitterMs: 0, early: false });
+		assert(lost.sent.length === 0, `a callback was sent although the fake was told to lose it: ${JSON.stringify(lost.sent)}`);
+		log(`  lost callback: ${lost.training}, no callback, resumed by the 5 s wait limit on ${lost.resumedBy}, execution ${lost.execution} success with 2 images ${lost.total.toFixed(1)} s after the start webhook`);
+		state.measures.push(
+			`wait by callback: execution ended ${(restart.endAfterCallbackMs / 1000).toFixed(1)} s after the callback (after a worker SIGKILL + main restart); ` +
+				`lost callback: resumed by the 5 s limit, ended ${lost.total.toFixed(1)} s after the start (wait tracker every 60 s)`,
+		);
+	} finally {
+		fake.setOptions({ callbacks: { copies: 1, delayMs: 0, jitterMs: 0, early: false } });
+		await db.close().catch(() => {});
+		await stopAll(procs);
+	}
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function cleanup() {
@@ -538,6 +679,7 @@ async function main() {
 		await runner.runCase(`trigger durable: ${TRIGGER_JOBS} jobs, worker SIGKILL + main restart, exactly one execution per job (durable poll cursors)`, 12 * 60_000, () =>
 			caseTrigger('durable'),
 		);
+		await runner.runCase('wait by callback: examples/wait-by-callback.json waits in n8n\'s Wait node; workers SIGKILLed + main restarted while waiting, resumed by the late callback; a lost callback picked up at the limit', 10 * 60_000, caseWaitByCallback);
 	} finally {
 		await cleanup();
 		if (!flag('--keep')) fs.rmSync(USER_FOLDER, { recursive: true, force: true });

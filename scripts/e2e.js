@@ -218,8 +218,8 @@ async function caseSetup() {
 		if (isWaitByCallbackExample(prepared)) {
 			state.waitByCallback = {
 				file,
-				main: webhookStartedCopy(prepared, { id: 'e2eWaitCallbk01', path: 'e2e-wait-by-callback' }),
-				lost: webhookStartedCopy(prepared, { id: 'e2eWaitCallbk02', path: 'e2e-wait-lost-callback', limitSeconds: 5 }),
+				main: wt.webhookStartedCopy(prepared, { id: 'e2eWaitCallbk01', path: 'e2e-wait-by-callback' }),
+				lost: wt.webhookStartedCopy(prepared, { id: 'e2eWaitCallbk02', path: 'e2e-wait-lost-callback', limitSeconds: 5 }),
 			};
 			workflows.push(state.waitByCallback.main.wf, state.waitByCallback.lost.wf);
 		}
@@ -398,28 +398,6 @@ async function caseExample(entry) {
 /** An example that pauses in n8n's Wait node until a webhook call (Dreamlook's callback) resumes it. */
 function isWaitByCallbackExample(wf) {
 	return wf.nodes.some((n) => n.type === 'n8n-nodes-base.wait' && n.parameters?.resume === 'webhook');
-}
-
-/**
- * The example started by a production Webhook instead of its Manual Trigger (same node name), so that
- * `n8n start` runs it and can be restarted while it waits; limitSeconds shortens the Wait's limit.
- */
-function webhookStartedCopy(example, { id, path: webhookPath, limitSeconds }) {
-	const wf = JSON.parse(JSON.stringify(example));
-	Object.assign(wf, { id, name: `${example.name} (e2e ${id})` });
-	const trigger = wf.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
-	assert(trigger, `${example.name}: no Manual Trigger to replace`);
-	Object.assign(trigger, {
-		type: 'n8n-nodes-base.webhook',
-		typeVersion: 2,
-		parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'onReceived', options: {} },
-		webhookId: require('node:crypto').randomUUID(),
-	});
-	if (limitSeconds) {
-		const wait = wf.nodes.find((n) => n.type === 'n8n-nodes-base.wait');
-		Object.assign(wait.parameters, { limitWaitTime: true, limitType: 'afterTimeInterval', resumeAmount: limitSeconds, resumeUnit: 'seconds' });
-	}
-	return { id, path: webhookPath, wf };
 }
 
 function isAgentExample(wf) {

@@ -1,5 +1,5 @@
 'use strict';
-// Shared by scripts/e2e.js and scripts/dev.js: turn a stored workflow (test/e2e/workflows/*.json,
+// Shared by scripts/e2e.js, scripts/e2e-queue.js and scripts/dev.js: turn a stored workflow (test/e2e/workflows/*.json,
 // examples/*.json) into what gets imported into a given n8n.
 
 const fs = require('node:fs');
@@ -73,6 +73,30 @@ function usesTrigger(wf) {
 	return wf.nodes.some((n) => n.type === DREAMLOOK_TRIGGER);
 }
 
+/**
+ * A copy of an example started by a production Webhook (POST webhookPath, answered on receipt) instead
+ * of its Manual Trigger (same node name), so that `n8n start` runs it and can be restarted while it
+ * waits; limitSeconds shortens the Wait node's limit. Used for examples/wait-by-callback.json.
+ * @param {any} example @param {{id: string, path: string, limitSeconds?: number}} o
+ */
+function webhookStartedCopy(example, { id, path: webhookPath, limitSeconds }) {
+	const wf = JSON.parse(JSON.stringify(example));
+	Object.assign(wf, { id, name: `${example.name} (e2e ${id})` });
+	const trigger = wf.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+	if (!trigger) throw new Error(`${example.name}: no Manual Trigger to replace`);
+	Object.assign(trigger, {
+		type: 'n8n-nodes-base.webhook',
+		typeVersion: 2,
+		parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'onReceived', options: {} },
+		webhookId: require('node:crypto').randomUUID(),
+	});
+	if (limitSeconds) {
+		const wait = wf.nodes.find((n) => n.type === 'n8n-nodes-base.wait');
+		Object.assign(wait.parameters, { limitWaitTime: true, limitType: 'afterTimeInterval', resumeAmount: limitSeconds, resumeUnit: 'seconds' });
+	}
+	return { id, path: webhookPath, wf };
+}
+
 /** Write workflows as one file each into dir (for `n8n import:workflow --separate --input=dir`). */
 function writeImportDir(dir, workflows) {
 	fs.rmSync(dir, { recursive: true, force: true });
@@ -90,5 +114,6 @@ module.exports = {
 	prepareWorkflow,
 	startsWithManualTrigger,
 	usesTrigger,
+	webhookStartedCopy,
 	writeImportDir,
 };
