@@ -340,16 +340,16 @@ describe('downloadImage: streaming a large file into the binary store', () => {
 	const file = (overrides: Partial<ImageDownload> = {}) =>
 		request({ url: `${BASE_URL}/checkpoints/ckp_1.safetensors?sig=1`, content: 'file', noun: 'checkpoint', fileBaseName: 'ckp_1', limits: { maxBytes: 64 * 1024 * 1024 }, ...overrides });
 
-	it('hands the store 1 MB chunks instead of the 64 KB network chunks, byte for byte', async () => {
+	it('hands the store 256 KB chunks instead of the 64 KB network chunks, byte for byte', async () => {
 		const { source, body } = networkBody(40, 1000);
 		const { ctx, writes, stored, state } = streamingContext(body, { 'content-type': 'application/octet-stream', 'content-length': String(40 * NET_CHUNK + 1000) });
 		state.pulled = () => source.pulled;
 		const progress: number[] = [];
 		const result = await downloadImage(ctx, file({ onProgress: (received) => progress.push(received) }));
 		expect(result).toMatchObject({ ok: true, bytes: 40 * NET_CHUNK + 1000 });
-		expect(WRITE_CHUNK_BYTES).toBe(1024 * 1024);
-		// 40 × 64 KB + 1000 bytes = 2.5 MB + 1000: two writes of 1 MB, then the rest (not 41 writes).
-		expect(writes.map((write) => write.length)).toEqual([WRITE_CHUNK_BYTES, WRITE_CHUNK_BYTES, 8 * NET_CHUNK + 1000]);
+		expect(WRITE_CHUNK_BYTES).toBe(256 * 1024);
+		// 40 × 64 KB + 1000 bytes: ten writes of 256 KB, then the rest (not 41 writes).
+		expect(writes.map((write) => write.length)).toEqual([...Array(10).fill(WRITE_CHUNK_BYTES), 1000]);
 		const all = Buffer.concat(stored);
 		expect(all.length).toBe(40 * NET_CHUNK + 1000);
 		expect(all.every((value, index) => value === index % 251)).toBe(true);
@@ -359,11 +359,11 @@ describe('downloadImage: streaming a large file into the binary store', () => {
 	});
 
 	it('reads the next chunk from the network while the store writes one, and never much more (constant memory)', async () => {
-		const { source, body } = networkBody(160);
+		const { source, body } = networkBody(64);
 		const { ctx, writes, state } = streamingContext(body, { 'content-type': 'application/octet-stream' }, 15);
 		state.pulled = () => source.pulled;
 		await downloadImage(ctx, file());
-		expect(writes).toHaveLength(10);
+		expect(writes).toHaveLength(16);
 		// While chunk n is written, chunk n + 1 is read (double buffering): when a write ends, the next chunk is
 		// there, and no more than that (plus the one network chunk the response stream itself reads ahead).
 		for (const write of writes.slice(0, -1)) {
@@ -372,12 +372,13 @@ describe('downloadImage: streaming a large file into the binary store', () => {
 		}
 	});
 
-	it('still stops at the size limit inside a chunk being gathered, and stores nothing', async () => {
+	it('still stops at the size limit inside a chunk being gathered: nothing past the limit reaches the store', async () => {
 		const { body } = networkBody(40);
 		const { ctx, stored } = streamingContext(body, { 'content-type': 'application/octet-stream' });
 		const error = await failureOf(downloadImage(ctx, file({ limits: { maxBytes: 1536 * 1024 }, sizeOption: 'Max Checkpoint Size (MB)' })));
 		expect(error.message).toBe('Could not download checkpoint 1 of 2 of Dreamlook job ig_abc12345: it is larger than the 1.5 MB limit (more than that arrived: stopped at 1.6 MB)');
-		expect(stored.reduce((sum, chunk) => sum + chunk.length, 0)).toBeLessThanOrEqual(WRITE_CHUNK_BYTES);
+		// Nothing beyond the limit reached the store (the chunk being gathered when it was crossed is dropped).
+		expect(stored.reduce((sum, chunk) => sum + chunk.length, 0)).toBeLessThanOrEqual(1536 * 1024);
 		expect(body.destroyed).toBe(true);
 	});
 });
