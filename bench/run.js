@@ -12,7 +12,7 @@ const { ROOT, prepareSnapshot } = require('./lib');
 
 const BENCHES = ['create', 'wait', 'download', 'package'];
 /** Run after the trigger's section (numbered after it in the table). */
-const LATE_BENCHES = ['money', 'callback', 'checkpoint']; // checkpoint: one 2 GiB download, about 20 s
+const LATE_BENCHES = ['money', 'callback', 'checkpoint']; // checkpoint: 3 rounds of 2 GiB (node, curl, Node's pipe), about a minute
 /** Where the trigger's own benchmark may live (written by the trigger's developer). */
 const TRIGGER_CANDIDATES = ['bench/trigger.js', 'bench/trigger-bench.js', 'bench/bench-trigger.js', 'scripts/bench-trigger.js', 'scripts/trigger-bench.js'];
 
