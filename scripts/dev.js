@@ -128,22 +128,25 @@ async function main() {
 		workDir: path.join(DEV_DIR, 'tmp'),
 		env,
 	});
-	// example workflows: once (later starts keep whatever was changed in the editor)
-	if (!state.examplesImported) {
-		const workflows = fs
-			.readdirSync(EXAMPLES_DIR)
-			.filter((f) => f.endsWith('.json'))
-			.sort()
-			.map((f) =>
-				wt.prepareWorkflow(wt.readWorkflow(path.join(EXAMPLES_DIR, f)), {
-					credential: CREDENTIAL,
-					pollIntervalSeconds: REAL_KEY ? undefined : 2,
-					textReplacements: { [wt.EXAMPLE_OUTPUT_FOLDER]: OUTPUT_FOLDER },
-				}),
-			);
+	// example workflows: each once (later starts keep whatever was changed in the editor; examples
+	// added to the project since the last start are imported then)
+	const imported = new Set((state.examplesImported || []).map((w) => w.id));
+	const workflows = fs
+		.readdirSync(EXAMPLES_DIR)
+		.filter((f) => f.endsWith('.json'))
+		.sort()
+		.map((f) =>
+			wt.prepareWorkflow(wt.readWorkflow(path.join(EXAMPLES_DIR, f)), {
+				credential: CREDENTIAL,
+				pollIntervalSeconds: REAL_KEY ? undefined : 2,
+				textReplacements: { [wt.EXAMPLE_OUTPUT_FOLDER]: OUTPUT_FOLDER },
+			}),
+		)
+		.filter((w) => !imported.has(w.id));
+	if (workflows.length > 0) {
 		wt.writeImportDir(path.join(DEV_DIR, 'tmp', 'import'), workflows);
 		await setup.importWorkflowDir(path.join(DEV_DIR, 'tmp', 'import'), { userFolder: USER_FOLDER, env });
-		state.examplesImported = workflows.map((w) => ({ id: w.id, name: w.name }));
+		state.examplesImported = [...(state.examplesImported || []), ...workflows.map((w) => ({ id: w.id, name: w.name }))];
 	}
 	fs.writeFileSync(STATE_FILE, JSON.stringify({ ...state, mode }, null, 2) + '\n');
 
