@@ -2,7 +2,7 @@ import type { IDataObject, INodeProperties } from 'n8n-workflow';
 
 import { BASE_MODELS, MODEL_TYPES, modelTypeOf } from '../api/contract';
 import { readConcurrency } from '../shared/runConcurrency';
-import type { InputChecker } from '../shared/validate';
+import { type InputChecker, positiveOr } from '../shared/validate';
 
 type Show = Record<string, Array<string | boolean>>;
 
@@ -160,14 +160,13 @@ export interface CreateOptions {
 }
 
 export function readCreateOptions(options: Record<string, unknown>, timeoutSeconds: number, intervalSeconds: number): CreateOptions {
-	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
 	const prefix = typeof options.binaryPrefix === 'string' && options.binaryPrefix.trim() ? options.binaryPrefix.trim() : 'data';
 	return {
 		binaryPrefix: prefix,
 		concurrency: readConcurrency(options.concurrency),
-		pollIntervalMs: positive(options.pollInterval, intervalSeconds) * 1000,
-		timeoutMs: positive(options.timeout, timeoutSeconds) * 1000,
-		maxImageBytes: Math.round(positive(options.maxImageSizeMb, 50) * 1024 * 1024),
+		pollIntervalMs: positiveOr(options.pollInterval, intervalSeconds) * 1000,
+		timeoutMs: positiveOr(options.timeout, timeoutSeconds) * 1000,
+		maxImageBytes: Math.round(positiveOr(options.maxImageSizeMb, 50) * 1024 * 1024),
 	};
 }
 

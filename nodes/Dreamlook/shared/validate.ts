@@ -157,6 +157,11 @@ export class InputChecker {
 }
 
 /** Splits a list given as an array, or as text with one entry per line (entries may contain commas). */
+/** An option's number when it is a positive number, else the fallback (an option left empty or cleared). */
+export function positiveOr(value: unknown, fallback: number): number {
+	return typeof value === 'number' && value > 0 ? value : fallback;
+}
+
 export function splitLines(value: unknown): string[] {
 	const entries = Array.isArray(value) ? value : String(value ?? '').split(/\r?\n/);
 	return entries.map((entry) => String(entry).trim()).filter((entry) => entry.length > 0);

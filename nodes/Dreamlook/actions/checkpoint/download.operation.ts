@@ -7,7 +7,7 @@ import { mapWithConcurrency } from '../../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { simplifyJob } from '../../shared/output';
 import { isToolMode } from '../../shared/toolMode';
-import { InputChecker } from '../../shared/validate';
+import { InputChecker, positiveOr } from '../../shared/validate';
 import { getJob, jobTypeOfJob, listJobsPage } from '../../transport/jobs';
 
 const show = { resource: ['checkpoint'], operation: ['download'] };
@@ -126,8 +126,7 @@ async function downloadOne(ctx: IExecuteFunctions, itemIndex: number, startedAt:
 		check.fail('Training Job ID', `${jobId} is not a training job`, 'Checkpoints come from Training → Create (db_…) or Train and Generate (dbig_…) jobs.');
 	}
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
-	const deadline = startedAt + positive(options.downloadTimeout, DEFAULT_TIME_LIMIT_SECONDS) * 1000;
+	const deadline = startedAt + positiveOr(options.downloadTimeout, DEFAULT_TIME_LIMIT_SECONDS) * 1000;
 	const prefix = typeof options.binaryPrefix === 'string' && options.binaryPrefix.trim() ? options.binaryPrefix.trim() : 'checkpoint';
 
 	const job = jobId && type ? await getJob(ctx, type, jobId, itemIndex, { deadline }) : await findJobOfCheckpoint(ctx, checkpointId, itemIndex, deadline);
@@ -142,7 +141,7 @@ async function downloadOne(ctx: IExecuteFunctions, itemIndex: number, startedAt:
 		checkpointId: checkpointId || undefined,
 		prefix,
 		deadline,
-		maxBytes: Math.round(positive(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
+		maxBytes: Math.round(positiveOr(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
 		sizeOption: 'Max Checkpoint Size (MB)',
 	});
 	return { json: { ...simplifyJob(job), checkpoints: checkpointJson(job, selected, prefix) }, binary };

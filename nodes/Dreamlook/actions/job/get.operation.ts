@@ -7,7 +7,7 @@ import { mapWithConcurrency } from '../../shared/concurrency';
 import { type ItemOutcome, toNodeOutput } from '../../shared/itemResults';
 import { jobToJson } from '../../shared/output';
 import { isToolMode, toolJson } from '../../shared/toolMode';
-import { InputChecker } from '../../shared/validate';
+import { InputChecker, positiveOr } from '../../shared/validate';
 import { waitForJobs } from '../../shared/waitForJobs';
 import { getJob } from '../../transport/jobs';
 import { simplifyField, waitForCompletionField } from '../common.descriptions';
@@ -162,11 +162,10 @@ interface DownloadSettings {
 
 function downloadSettingsOf(ctx: IExecuteFunctions, itemIndex: number, startedAt: number): DownloadSettings {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
-	const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
 	return {
 		// One deadline for all of the node's downloads, counted from the start of the node.
-		deadline: startedAt + positive(options.downloadTimeout, DEFAULT_DOWNLOAD_SECONDS) * 1000,
-		maxBytes: Math.round(positive(options.maxImageSizeMb, 50) * 1024 * 1024),
+		deadline: startedAt + positiveOr(options.downloadTimeout, DEFAULT_DOWNLOAD_SECONDS) * 1000,
+		maxBytes: Math.round(positiveOr(options.maxImageSizeMb, 50) * 1024 * 1024),
 	};
 }
 
@@ -183,11 +182,10 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number, nodeStartedAt: 
 	const wait = check.boolean('Wait for Completion', ctx.getNodeParameter('waitForCompletion', itemIndex, false), false);
 	if (wait && !isFinishedState(job.state)) {
 		const waitOptions = ctx.getNodeParameter('waitOptions', itemIndex, {}) as IDataObject;
-		const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
 		const outcome = (
 			await waitForJobs(ctx, [{ itemIndex, type, jobId }], {
-				timeoutMs: positive(waitOptions.timeout, DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000,
-				intervalMs: positive(waitOptions.pollInterval, DEFAULT_WAIT_INTERVAL_SECONDS) * 1000,
+				timeoutMs: positiveOr(waitOptions.timeout, DEFAULT_WAIT_TIMEOUT_SECONDS) * 1000,
+				intervalMs: positiveOr(waitOptions.pollInterval, DEFAULT_WAIT_INTERVAL_SECONDS) * 1000,
 				concurrency: 1,
 				batch: false,
 			})
@@ -208,15 +206,14 @@ async function getOne(ctx: IExecuteFunctions, itemIndex: number, nodeStartedAt: 
 	}
 	if (wantsCheckpoints && TRAINING_TYPES.includes(type)) {
 		const options = ctx.getNodeParameter('checkpointOptions', itemIndex, {}) as IDataObject;
-		const positive = (value: unknown, fallback: number) => (typeof value === 'number' && value > 0 ? value : fallback);
 		const choice = (['all', 'model', 'lora'].includes(String(options.checkpoints)) ? options.checkpoints : 'all') as CheckpointChoice;
 		const checkpoints = await downloadCheckpoints(ctx, job, {
 			type,
 			itemIndex,
 			choice,
 			prefix: 'checkpoint',
-			deadline: startedAt + positive(options.downloadTimeout, DEFAULT_CHECKPOINT_SECONDS) * 1000,
-			maxBytes: Math.round(positive(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
+			deadline: startedAt + positiveOr(options.downloadTimeout, DEFAULT_CHECKPOINT_SECONDS) * 1000,
+			maxBytes: Math.round(positiveOr(options.maxCheckpointSizeMb, DEFAULT_MAX_CHECKPOINT_MB) * 1024 * 1024),
 			sizeOption: 'Max Checkpoint Size (MB)',
 		});
 		binary = { ...binary, ...checkpoints };
