@@ -216,6 +216,31 @@ async function installNode() {
 	log(`Node ${v.stdout.trim()} ready`);
 }
 
+/** Days after an n8n release up to which its floating dependencies are resolved (see installN8n). */
+const RELEASE_CUTOFF_DAYS = 3;
+
+/**
+ * The `npm --before` date for this n8n version: its publish time + RELEASE_CUTOFF_DAYS, from the registry.
+ * N8N_RUNTIME_NPM_BEFORE overrides it ("off" disables it). Null when the registry does not say (then npm floats).
+ */
+async function releaseCutoff() {
+	const forced = process.env.N8N_RUNTIME_NPM_BEFORE;
+	if (forced) return forced === 'off' ? null : forced;
+	const r = await run('npm', ['view', `n8n@${N8N_VERSION}`, 'time', '--json'], { cwd: N8N_DIR, env: npmEnv(), timeoutMs: 2 * 60_000 });
+	if (r.code !== 0) return null;
+	try {
+		const published = Date.parse(JSON.parse(r.stdout)[N8N_VERSION]);
+		if (!Number.isFinite(published)) return null;
+		return new Date(published + RELEASE_CUTOFF_DAYS * 86_400_000).toISOString();
+	} catch {
+		return null;
+	}
+}
+
+function lastLines(text, n) {
+	return String(text || '').trim().split('\n').slice(-n).join(' | ');
+}
+
 async function installN8n() {
 	fs.mkdirSync(N8N_DIR, { recursive: true });
 	// Own package.json + .npmrc so that npm treats this folder as its own project (not the repo's).
@@ -235,15 +260,25 @@ async function installN8n() {
 	} else {
 		log(`installing n8n@${N8N_VERSION} into ${N8N_DIR} (about 3 minutes, ~3 GB)`);
 		const t0 = Date.now();
+		// n8n's dependency ranges float: installed "now", they pick versions published minutes ago, which a
+		// registry mirror may not have yet (CI once failed on @aws-sdk/...@^3.972.43 that the mirror lacked).
+		// So the first try resolves as of a few days after this n8n's release (npm --before): the same tree
+		// on every machine, from versions every mirror has had for months. The second try floats.
+		const before = await releaseCutoff();
 		let r;
 		for (let attempt = 1; attempt <= 2; attempt++) {
+			const pin = attempt === 1 && before ? [`--before=${before}`] : [];
+			if (pin.length) log(`resolving dependencies as of ${before} (npm --before)`);
 			r = await run(
 				'npm',
-				['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--no-save', `n8n@${N8N_VERSION}`],
+				['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', '--no-save', ...pin, `n8n@${N8N_VERSION}`],
 				{ cwd: N8N_DIR, env: npmEnv(), timeoutMs: 30 * 60_000 },
 			);
 			if (r.code === 0 && fs.existsSync(N8N_BIN)) break;
-			if (attempt === 1) log(`npm install failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}); trying once more`);
+			if (attempt === 1) {
+				log(`npm install failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}): ${lastLines(r.stderr, 3)}`);
+				log('trying once more' + (pin.length ? ', with the newest versions the registry offers' : ''));
+			}
 		}
 		if (r.code !== 0 || !fs.existsSync(N8N_BIN)) {
 			fail(
