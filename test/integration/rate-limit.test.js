@@ -61,23 +61,22 @@ describe('Concurrency Auto (the default)', () => {
 		output.forEach((item, index) => expect(fake.getJob(item.json.job_id).config.prompt).toBe(`rate limit item ${index}`));
 	}
 
-	it('no server limit: starts at the ceiling of 64 (paced), never more in flight', async () => {
+	it('no server limit: starts at the ceiling of 128 (paced), never more in flight', async () => {
 		// Warm-up: the first requests of a test file load modules (slow under Jest), which would space them.
 		await runDreamlook(fake, createOnly(), { inputItems: items(4) });
 		resetFake(fake);
 		// 1 s per answer: even on a loaded machine (several ms per start) all first starts fit before the first answer.
 		fake.setLatency(1000);
 		fake.resetStats();
-		const result = await runDreamlook(fake, createOnly(), { inputItems: items(100) });
-		expectOneJobEach(result, 100);
-		expect(fake.stats.maxInFlight).toBeGreaterThan(16);
-		expect(fake.stats.maxInFlight).toBeLessThanOrEqual(64);
-		// More than the former start of 16 leave before the first answer (64 unless starts take 15 ms each), never more than 64.
+		const result = await runDreamlook(fake, createOnly(), { inputItems: items(150) });
+		expectOneJobEach(result, 150);
+		expect(fake.stats.maxInFlight).toBe(128);
+		// More than the former ceiling of 64 leave before the first answer (128 unless starts take 8 ms each), never more than 128.
 		const posts = requestsTo(fake, 'POST', '/image_gen');
 		const firstAnswerAt = Math.min(...posts.map((entry) => entry.at + entry.durationMs));
 		const beforeFirstAnswer = posts.filter((entry) => entry.at < firstAnswerAt).length;
-		expect(beforeFirstAnswer).toBeGreaterThan(16);
-		expect(beforeFirstAnswer).toBeLessThanOrEqual(64);
+		expect(beforeFirstAnswer).toBeGreaterThan(64);
+		expect(beforeFirstAnswer).toBeLessThanOrEqual(128);
 	}, 30000);
 
 	it('a server that allows 5 in flight (429 + Retry-After above): every item once, 429s stop after the first burst', async () => {

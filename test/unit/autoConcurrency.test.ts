@@ -19,13 +19,14 @@ function answer(clock: Clock, latencyMs: number, extra: Partial<AttemptOutcome> 
 }
 
 describe('AutoConcurrency (controller)', () => {
-	it('starts at the ceiling of 64 by default, paced at least 1 ms apart', () => {
+	it('starts at the ceiling of 128 by default, paced at least 1 ms apart, two starts per turn', () => {
 		const auto = new AutoConcurrency();
-		expect(auto.limit).toBe(64);
+		expect(auto.limit).toBe(128);
 		expect(auto.startSpacingMs).toBe(1);
+		expect(auto.startsPerTurn).toBe(2);
 	});
 
-	it('doubles per round trip while answers are fast, never above the ceiling of 64', () => {
+	it('doubles per round trip while answers are fast, never above the ceiling of 128', () => {
 		const clock = new Clock();
 		const auto = new AutoConcurrency({ initial: 8 });
 		expect(auto.limit).toBe(8);
@@ -36,8 +37,8 @@ describe('AutoConcurrency (controller)', () => {
 			for (let k = 0; k < inFlight; k++) auto.record(answer(clock, 100));
 			limits.push(auto.limit);
 		}
-		expect(limits).toEqual([16, 32, 64, 64, 64]);
-		expect(auto.peak).toBe(64);
+		expect(limits).toEqual([16, 32, 64, 128, 128]);
+		expect(auto.peak).toBe(128);
 	});
 
 	it('a 429 burst cuts the limit once, caps it at the in-flight count the server accepted, and pauses growth for the Retry-After', () => {
@@ -131,7 +132,7 @@ describe('AutoConcurrency (controller)', () => {
 			clock.advance(1);
 			expect(auto.record(answer(clock, 5 + (k % 3) * 15))).not.toBe('slow');
 		}
-		expect(auto.limit).toBe(64);
+		expect(auto.limit).toBe(128);
 	});
 
 	it('never goes below the floor', () => {
@@ -148,12 +149,21 @@ describe('AutoConcurrency (controller)', () => {
 		const clock = new Clock();
 		const auto = new AutoConcurrency({ initial: 8 });
 		expect(auto.startSpacingMs).toBe(6); // 100 ms assumed / 8 / 2
-		for (let k = 0; k < 100; k++) auto.record(answer(clock, 100));
-		expect(auto.limit).toBe(64);
-		expect(auto.startSpacingMs).toBe(1); // 100 / 64 / 2 < 1 ms: the least spacing
+		for (let k = 0; k < 200; k++) auto.record(answer(clock, 100));
+		expect(auto.limit).toBe(128);
+		expect(auto.startSpacingMs).toBe(1); // 100 / 128 / 2 < 1 ms: the least spacing
 		const slow = new AutoConcurrency({ initial: 8 });
 		slow.record(answer(clock, 2000));
 		expect(slow.startSpacingMs).toBe(10);
+	});
+
+	it('two starts per turn only while no 429 was seen and the spacing is the least', () => {
+		const clock = new Clock();
+		expect(new AutoConcurrency({ initial: 8 }).startsPerTurn).toBe(1); // spacing 6 ms: one per turn
+		const auto = new AutoConcurrency();
+		expect(auto.startsPerTurn).toBe(2);
+		auto.record({ startedAt: clock.t, endedAt: clock.t + 1, inFlightAtStart: 11, status: 429, retryAfterMs: 1000 });
+		expect(auto.startsPerTurn).toBe(1);
 	});
 
 	it('network errors and redirects teach nothing', () => {
@@ -161,7 +171,7 @@ describe('AutoConcurrency (controller)', () => {
 		const auto = new AutoConcurrency();
 		expect(auto.record({ startedAt: clock.t - 50, endedAt: clock.t, inFlightAtStart: 1 })).toBeUndefined();
 		expect(auto.record(answer(clock, 50, { status: 307 }))).toBeUndefined();
-		expect(auto.limit).toBe(64);
+		expect(auto.limit).toBe(128);
 		expect(auto.latency).toBeUndefined();
 	});
 });
@@ -266,6 +276,38 @@ describe('RequestGate', () => {
 		expect(started).toEqual([['a', 0], ['b', 10], ['c', 110]]); // when a ended
 		(await c).done({ status: 200 });
 		expect(gate.mostInFlight).toBe(2);
+	});
+
+	it('two starts per turn while the pacing timer fires on time, one after it fired late or after a 429', async () => {
+		const { clock, gateClock, advance } = manualClock();
+		const auto = new AutoConcurrency(); // 128, paced 1 ms, two per turn
+		const gate = new RequestGate(auto, gateClock);
+		const started: number[] = [];
+		const tickets = Array.from({ length: 12 }, () => gate.enter(false).then((ticket) => (started.push(clock.t - 1_000_000), ticket)));
+		await flush();
+		expect(started).toEqual([0]); // before the timer's first turn, its lateness is unknown: one
+		await advance(1);
+		await flush();
+		expect(started).toEqual([0, 1, 1]); // on time: two
+		await advance(1);
+		await flush();
+		expect(started).toEqual([0, 1, 1, 2, 2]);
+		await advance(3); // the timer fired 2 ms late: this process is busy
+		await flush();
+		expect(started).toEqual([0, 1, 1, 2, 2, 5]);
+		await advance(1); // on time again
+		await flush();
+		expect(started).toEqual([0, 1, 1, 2, 2, 5, 6, 6]);
+		for (const k of [0, 1, 2, 3, 4, 5, 6]) (await tickets[k]).done({ status: 200 });
+		(await tickets[7]).done({ status: 429, retryAfterMs: 1000 }); // 8 in flight at its start: the server accepts 7
+		expect(auto.limit).toBe(7);
+		expect(auto.startsPerTurn).toBe(1);
+		for (let k = 0; k < 4; k++) {
+			await advance(1);
+			await flush();
+		}
+		expect(started.slice(8)).toEqual([7, 8, 9, 10]); // one per turn
+		for (const ticket of tickets.slice(8)) (await ticket).done({ status: 200 });
 	});
 
 	it('an aborted wait gives its place back', async () => {

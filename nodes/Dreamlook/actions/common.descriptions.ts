@@ -115,10 +115,10 @@ export function createOptionsField(show: Show, timeoutSeconds: number, intervalS
 				displayName: 'Concurrency',
 				name: 'concurrency',
 				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 64 },
+				typeOptions: { minValue: 0, maxValue: 128 },
 				default: 0,
 				description:
-					'Most requests to Dreamlook in flight at once across items. 0 = Auto: starts at 16, grows while Dreamlook answers fast, backs off on a rate limit (429) or slower answers, never above 64. A number fixes it (1 = one at a time).',
+					'Most requests to Dreamlook in flight at once across items. 0 = Auto: allows up to 128 from the start, paced so that a rate limit (429) is seen after a few requests, then keeps to the limit Dreamlook shows, backs off on slower answers and grows again while answers are fast. A number fixes it (1 = one at a time).',
 			},
 			{
 				displayName: 'Max Image Size (MB)',

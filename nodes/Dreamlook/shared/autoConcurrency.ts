@@ -3,7 +3,8 @@
  * answers. Pure logic (no timers, no I/O): every method takes the time from the caller, so tests
  * drive it with an injected clock. transport/requestGate.ts applies it to real requests.
  *
- * - Start at the ceiling (`initial`), but paced: starts at least `minStartSpacingMs` apart, so
+ * - Start at the ceiling (`initial`), but paced: starts at least `minStartSpacingMs` apart
+ *   (`startsPerTurn` together while no 429 has been seen and the spacing is the least), so
  *   that a server's first 429 (a limiter answers it at once) is seen after a few starts, not after
  *   the whole burst; the gate does not start an attempt whose turn comes after a 429 lowered the
  *   limit. While answers come back fast and no 429 arrives, grow: one more per fast answer at
@@ -52,19 +53,22 @@ export interface AutoConcurrencySettings {
 	minStartSpacingMs: number;
 	/** Latency assumed before the first answer, for the start spacing. */
 	assumedLatencyMs: number;
+	/** Starts admitted together per spacing turn while no 429 has been seen and the spacing is the least. */
+	startsPerTurn: number;
 }
 
 export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
 	/**
-	 * The ceiling, paced (at least 1 ms apart): 100 creates then take two round trips instead of
-	 * three (16, doubling), and in the real n8n the first answers come back while the later creates
-	 * are still being prepared. Against a server limit the pacing finds the limit after a few
-	 * refused starts (the bench: 100 creates against 10 in flight). From 16 unpaced-at-64 (before
-	 * issue 13's second pass) and from 8 before that, see docs/decisions.md.
+	 * The ceiling, paced (at least 1 ms apart, two per turn): 100 creates then leave in one round
+	 * trip, as the HTTP Request node sends them, and in the real n8n the first answers come back
+	 * while the later creates are still being prepared. Against a server limit the pacing finds the
+	 * limit after a few refused starts (the bench: 100 creates against 10 in flight). 64 and one per
+	 * turn before issue 13's third pass, 16 unpaced-at-64 before its second, 8 before that; see
+	 * docs/decisions.md.
 	 */
-	initial: 64,
+	initial: 128,
 	floor: 1,
-	ceiling: 64,
+	ceiling: 128,
 	additiveStepPerRoundTrip: 1,
 	rateLimitedFactor: 0.7,
 	slowFactor: 0.8,
@@ -75,6 +79,7 @@ export const AUTO_CONCURRENCY: AutoConcurrencySettings = {
 	maxStartSpacingMs: 10,
 	minStartSpacingMs: 1,
 	assumedLatencyMs: 100,
+	startsPerTurn: 2,
 };
 
 /** What one request attempt ended with, as the controller needs it. */
@@ -138,6 +143,15 @@ export class AutoConcurrency {
 		const roundTrip = Number.isFinite(this.fastestMs) ? this.fastestMs : this.settings.assumedLatencyMs;
 		const spread = Math.min(this.settings.maxStartSpacingMs, Math.floor(roundTrip / this.limit / 2));
 		return Math.max(this.settings.minStartSpacingMs, spread);
+	}
+
+	/**
+	 * How many starts may go out together in one spacing turn: `startsPerTurn` while no 429 has been
+	 * seen and the spacing is the least (an unknown server, fast answers), else one.
+	 */
+	get startsPerTurn(): number {
+		if (Number.isFinite(this.lastRateLimitedAt) || this.startSpacingMs > this.settings.minStartSpacingMs) return 1;
+		return Math.max(1, Math.floor(this.settings.startsPerTurn));
 	}
 
 	/** The latency signal: fastest answer and running average (ms), undefined before any answer. */

@@ -47,7 +47,7 @@ export function setUpConcurrency(ctx: IExecuteFunctions, setting: number): RunCo
 	if (setting >= 1) {
 		return { auto: false, creates: setting, createSpacingMs: FIXED_CREATE_START_SPACING_MS, waits: setting, downloads: setting };
 	}
-	const gate = new RequestGate(new AutoConcurrency(), { now: () => Date.now(), sleep }, (event, controller) => {
+	const gate = new RequestGate(new AutoConcurrency(), { now: () => performance.now(), sleep }, (event, controller) => {
 		ctx.logger.debug(`Dreamlook: Concurrency Auto ${event}: now ${controller.limit} in flight`, {
 			limit: controller.limit,
 			learnedCeiling: controller.learnedCeiling,

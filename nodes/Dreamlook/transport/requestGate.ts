@@ -2,10 +2,11 @@
  * The gate every API request of one node run passes when its Concurrency is "Auto": at most
  * `controller.limit` attempts in flight, starts spread by `controller.startSpacingMs`, and each
  * attempt's outcome (latency, 429 + Retry-After) fed back to the controller. The spacing is kept
- * by one timer for the whole gate (never one per waiting attempt): each start then has its own
- * turn of the event loop, so the requests already started go out on the wire, and answers that
- * arrived (a 429 above all) are read before the next start — which is admitted only if the limit
- * they left still allows it. A repeated attempt (after a 429 or a transient failure) goes before
+ * by one timer for the whole gate (never one per waiting attempt): each turn of starts then has
+ * its own turn of the event loop, so the requests already started go out on the wire, and answers
+ * that arrived (a 429 above all) are read before the next turn — which is admitted only if the
+ * limit they left still allows it. A turn admits `controller.startsPerTurn` starts while the timer
+ * fires on time, one when it fired late (the process is busy and reads answers later). A repeated attempt (after a 429 or a transient failure) goes before
  * requests not yet sent, so that a request the server refused is not refused again behind new
  * ones. Attached per execution context (`useRequestGate`), so transport/request.ts finds it
  * without every caller passing it along.
@@ -34,6 +35,14 @@ export class RequestGate {
 	private inFlight = 0;
 
 	private nextStartAt = Number.NEGATIVE_INFINITY;
+
+	/** Starts admitted in the current spacing turn, and when it began. */
+	private startedInTurn = 0;
+
+	private turnStartedAt = Number.NEGATIVE_INFINITY;
+
+	/** How late the pacing timer fired last time (ms); unknown (as late) before its first turn. */
+	private lastTickLateMs = Number.POSITIVE_INFINITY;
 
 	/** The gate's one pacing timer is pending. */
 	private ticking = false;
@@ -100,17 +109,35 @@ export class RequestGate {
 			const waiter = this.waiting.shift() as Waiter;
 			this.inFlight++;
 			this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
-			this.nextStartAt = now + this.controller.startSpacingMs;
+			const spacing = this.controller.startSpacingMs;
+			// A turn left unfinished (no more waiters then) ends once its spacing has passed.
+			if (this.startedInTurn > 0 && now >= this.turnStartedAt + spacing) this.startedInTurn = 0;
+			if (this.startedInTurn === 0) this.turnStartedAt = now;
+			this.startedInTurn++;
+			if (this.startedInTurn >= this.startsThisTurn()) {
+				this.nextStartAt = now + spacing;
+				this.startedInTurn = 0;
+			}
 			waiter.admit(this.inFlight);
 		}
+	}
+
+	/**
+	 * The controller's starts per turn while the pacing timer fires on time; one when it fired late
+	 * (this process is busy: answers, a 429 above all, are read later, so fewer starts go out blind).
+	 */
+	private startsThisTurn(): number {
+		return this.lastTickLateMs < this.controller.startSpacingMs ? this.controller.startsPerTurn : 1;
 	}
 
 	private tick(ms: number): void {
 		if (this.ticking) return;
 		this.ticking = true;
+		const due = this.clock.now() + ms;
 		void this.clock.sleep(ms).then(
 			() => {
 				this.ticking = false;
+				this.lastTickLateMs = this.clock.now() - due;
 				this.pump();
 			},
 			() => {
