@@ -6,9 +6,9 @@
  * its own turn of the event loop, so the requests already started go out on the wire, and answers
  * that arrived (a 429 above all) are read before the next turn — which is admitted only if the
  * limit they left still allows it. A turn admits `controller.startsPerTurn` starts while the timer
- * fires on time, one when it fired late (the process is busy and reads answers later). A repeated attempt (after a 429 or a transient failure) goes before
- * requests not yet sent, so that a request the server refused is not refused again behind new
- * ones. Attached per execution context (`useRequestGate`), so transport/request.ts finds it
+ * fires on time, one when it fired late (the process is busy and reads answers later). A repeated
+ * attempt (after a 429 or a transient failure) goes before requests not yet sent, so that a
+ * request the server refused is not refused again behind new ones. Attached per execution context (`useRequestGate`), so transport/request.ts finds it
  * without every caller passing it along.
  */
 import { AutoConcurrency, type AutoConcurrencyEvent } from '../shared/autoConcurrency';
